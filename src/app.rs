@@ -1,0 +1,337 @@
+//! The subcommands: each loads config, runs the pipeline steps it needs and delivers the output.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::classify::{self, RuleSet};
+use crate::config::{parse_gitlab_url, Config, Env, LoadedConfig};
+use crate::deliver::{write_file, write_output};
+use crate::error::{Error, Result};
+use crate::framework::{self, Framework};
+use crate::gitlab::{Client, ClientOptions, RetryPolicy};
+use crate::harvest::{self, HarvestRequest};
+use crate::model::{Period, Snapshot};
+use crate::progress::Progress;
+use crate::report::{Format, ReportKind, Renderer};
+
+/// The bundled sample quarter for `gl-evidence demo`.
+const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
+
+/// Options that apply to every subcommand.
+#[derive(Debug, Clone, Default)]
+pub struct Global {
+    pub config: Option<PathBuf>,
+    pub gitlab_url: Option<String>,
+    pub progress: bool,
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum PeriodSpec {
+    Dates { from: String, to: String },
+    Quarter(String),
+    Missing,
+}
+
+/// Framework and rules overrides from flags (else config, else built in).
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    pub framework: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Render {
+    pub format: Format,
+    pub template: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Harvest {
+        users: Vec<String>,
+        period: PeriodSpec,
+        out: Option<PathBuf>,
+    },
+    Classify {
+        snapshot: PathBuf,
+        mapping: Mapping,
+        out: Option<PathBuf>,
+    },
+    Report {
+        snapshot: PathBuf,
+        kind: ReportKind,
+        render: Render,
+        mapping: Mapping,
+    },
+    Brag {
+        user: String,
+        period: PeriodSpec,
+        render: Render,
+        mapping: Mapping,
+        snapshot_out: Option<PathBuf>,
+    },
+    Demo {
+        out_dir: PathBuf,
+    },
+    Framework {
+        json: bool,
+        framework: Option<PathBuf>,
+    },
+    Init {
+        path: Option<PathBuf>,
+        force: bool,
+    },
+}
+
+/// How a successful run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Complete,
+    /// Some source failed; what was collected was still written. Exit code 3.
+    Partial,
+}
+
+/// Runs one subcommand.
+pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
+    match action {
+        Action::Init { path, force } => init(path, force),
+        Action::Framework { json, framework } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let framework = load_framework(framework.as_deref(), &loaded.config)?;
+            let text = if json {
+                let mut text = serde_json::to_string_pretty(&framework).expect("framework serialises");
+                text.push('\n');
+                text
+            } else {
+                framework::render_markdown(&framework)
+            };
+            write_output(None, &text)?;
+            Ok(Outcome::Complete)
+        }
+        Action::Demo { out_dir } => demo(&out_dir),
+        Action::Classify {
+            snapshot,
+            mapping,
+            out,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let mut snapshot = Snapshot::read(&snapshot)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            classify::classify(&mut snapshot, &framework, &rules)?;
+            write_output(out.as_deref(), &snapshot.to_json())?;
+            Ok(Outcome::Complete)
+        }
+        Action::Report {
+            snapshot,
+            kind,
+            render,
+            mapping,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let mut snapshot = Snapshot::read(&snapshot)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            if snapshot.classification.is_none() {
+                tracing::info!("the snapshot is not classified yet: classifying it with {}", rules.name);
+                classify::classify(&mut snapshot, &framework, &rules)?;
+            }
+            render_and_write(&snapshot, kind, &render, &framework, &loaded.config)?;
+            Ok(outcome_of(&snapshot))
+        }
+        Action::Harvest { users, period, out } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let period = resolve_period(&period, &loaded.config)?;
+            let snapshot = harvest_snapshot(&global, &loaded, env, users, period)?;
+            write_output(out.as_deref(), &snapshot.to_json())?;
+            Ok(outcome_of(&snapshot))
+        }
+        Action::Brag {
+            user,
+            period,
+            render,
+            mapping,
+            snapshot_out,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let period = resolve_period(&period, &loaded.config)?;
+            // Check everything offline first, so a typo never costs a harvest.
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            let renderer = renderer(&render, &loaded.config)?;
+            let mut snapshot = harvest_snapshot(&global, &loaded, env, vec![user], period)?;
+            classify::classify(&mut snapshot, &framework, &rules)?;
+            if let Some(path) = &snapshot_out {
+                write_file(path, &snapshot.to_json())?;
+            }
+            let text = renderer.render(ReportKind::Brag, render.format, &snapshot, &framework)?;
+            write_output(render.out.as_deref(), &text)?;
+            Ok(outcome_of(&snapshot))
+        }
+    }
+}
+
+fn outcome_of(snapshot: &Snapshot) -> Outcome {
+    if snapshot.is_partial() {
+        for source in snapshot.sources.iter().filter(|s| {
+            matches!(
+                s.status,
+                crate::model::SourceStatus::Partial | crate::model::SourceStatus::Failed
+            )
+        }) {
+            eprintln!(
+                "warning: source `{}` for {} is {:?}: {}",
+                source.name,
+                source.subject,
+                source.status,
+                source.detail.as_deref().unwrap_or("no detail")
+            );
+        }
+        Outcome::Partial
+    } else {
+        Outcome::Complete
+    }
+}
+
+fn init(path: Option<PathBuf>, force: bool) -> Result<Outcome> {
+    let path = match path.or_else(crate::config::default_path) {
+        Some(path) => path,
+        None => {
+            return Err(Error::Usage(
+                "cannot tell where your config folder is: pass --path FILE".into(),
+            ))
+        }
+    };
+    crate::config::write_example(&path, force)?;
+    eprintln!("wrote {}", path.display());
+    Ok(Outcome::Complete)
+}
+
+fn demo(out_dir: &Path) -> Result<Outcome> {
+    let mut snapshot = Snapshot::from_json(DEMO_SNAPSHOT, "the bundled demo snapshot")?;
+    let framework = Framework::builtin();
+    let rules = RuleSet::builtin();
+    classify::classify(&mut snapshot, &framework, &rules)?;
+    let renderer = Renderer::new(None, None)?;
+    let brag = renderer.render(ReportKind::Brag, Format::Markdown, &snapshot, &framework)?;
+    let snapshot_path = out_dir.join("snapshot.json");
+    let brag_path = out_dir.join("brag.md");
+    write_file(&snapshot_path, &snapshot.to_json())?;
+    write_file(&brag_path, &brag)?;
+    let matched = snapshot.items.iter().filter(|i| !i.competencies.is_empty()).count();
+    let competencies: std::collections::BTreeSet<&str> = snapshot
+        .items
+        .iter()
+        .flat_map(|i| i.competencies.iter().map(|c| c.id.as_str()))
+        .collect();
+    eprintln!(
+        "Demo: {} items of a sample quarter, {} mapped to {} of {} competencies.\n  brag document:       {}\n  classified snapshot: {}",
+        snapshot.items.len(),
+        matched,
+        competencies.len(),
+        framework.competencies.len(),
+        brag_path.display(),
+        snapshot_path.display()
+    );
+    Ok(Outcome::Complete)
+}
+
+fn resolve_period(spec: &PeriodSpec, config: &Config) -> Result<Period> {
+    Ok(match spec {
+        PeriodSpec::Dates { from, to } => Period::from_dates(from, to)?,
+        PeriodSpec::Quarter(q) => Period::parse_quarter(q, config.periods.fiscal_year_start_month)?,
+        PeriodSpec::Missing => {
+            return Err(Error::Usage(
+                "a period is required: --quarter 2026Q3, or --from YYYY-MM-DD --to YYYY-MM-DD".into(),
+            ))
+        }
+    })
+}
+
+fn load_framework(flag: Option<&Path>, config: &Config) -> Result<Framework> {
+    Ok(match flag.or(config.classify.framework.as_deref()) {
+        Some(path) => Framework::load(path)?,
+        None => Framework::builtin(),
+    })
+}
+
+fn load_mapping(mapping: &Mapping, config: &Config) -> Result<(Framework, RuleSet)> {
+    let framework = load_framework(mapping.framework.as_deref(), config)?;
+    let rules = match mapping.rules.as_deref().or(config.classify.rules.as_deref()) {
+        Some(path) => RuleSet::load(path)?,
+        None => RuleSet::builtin(),
+    };
+    rules.validate(&framework)?;
+    Ok((framework, rules))
+}
+
+fn renderer(render: &Render, config: &Config) -> Result<Renderer> {
+    Ok(Renderer::new(
+        config.report.templates_dir.as_deref(),
+        render.template.as_deref(),
+    )?)
+}
+
+fn render_and_write(
+    snapshot: &Snapshot,
+    kind: ReportKind,
+    render: &Render,
+    framework: &Framework,
+    config: &Config,
+) -> Result<()> {
+    let text = renderer(render, config)?.render(kind, render.format, snapshot, framework)?;
+    write_output(render.out.as_deref(), &text)
+}
+
+/// Builds the client from flags, environment and config, and harvests on a fresh runtime.
+fn harvest_snapshot(
+    global: &Global,
+    loaded: &LoadedConfig,
+    env: &Env,
+    users: Vec<String>,
+    period: Period,
+) -> Result<Snapshot> {
+    let config = &loaded.config;
+    let url_text = global.gitlab_url.as_deref().unwrap_or(&config.gitlab_url);
+    let base_url = parse_gitlab_url(url_text)
+        .map_err(|m| Error::Usage(format!("invalid --gitlab-url: {m}")))?;
+    let token = config.resolve_token(env)?;
+    let options = ClientOptions {
+        base_url,
+        concurrency: global.concurrency.unwrap_or(config.harvest.concurrency),
+        timeout: Duration::from_secs(config.network.timeout_secs),
+        retry: RetryPolicy {
+            max_retries: config.network.max_retries,
+            base: Duration::from_millis(config.network.retry_base_ms),
+            max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
+        },
+    };
+    let request = HarvestRequest {
+        usernames: users,
+        period,
+        page_size: config.harvest.page_size,
+        generated_at: Utc::now(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Write {
+            path: "the async runtime".into(),
+            source,
+        })?;
+    let progress = Progress::new(global.progress);
+    let snapshot = runtime.block_on(async {
+        let client = Client::new(options, token).map_err(harvest::HarvestError::from)?;
+        harvest::harvest(&client, &request, &progress).await
+    })?;
+    let total: u64 = snapshot.sources.iter().map(|s| s.requests).sum();
+    tracing::info!(
+        "harvested {} items for {} in {} requests",
+        snapshot.items.len(),
+        period,
+        total
+    );
+    Ok(snapshot)
+}

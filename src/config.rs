@@ -1,0 +1,429 @@
+//! Configuration: the commented `config.example.toml` is the built-in default; a user file and the
+//! environment are layered over it, and the result is validated into a [`Config`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The shipped example, also the built-in default and what `gl-evidence init` writes.
+pub const EXAMPLE_CONFIG: &str = include_str!("../config.example.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid config value `{key}` in {origin}: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+    #[error("no GitLab token: set GITLAB_TOKEN (or GL_EVIDENCE_TOKEN) to a personal access token with the `read_api` scope, or set `token_command` in the config file")]
+    NoToken,
+    #[error("token_command `{command}` failed: {message}")]
+    TokenCommand { command: String, message: String },
+    #[error("{path} already exists: pass --force to overwrite it")]
+    Exists { path: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The whole configuration, as read from TOML. Every field has the default shown in
+/// `config.example.toml`; a test keeps the two equal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub gitlab_url: String,
+    pub token_command: Option<String>,
+    pub harvest: HarvestConfig,
+    pub network: NetworkConfig,
+    pub periods: PeriodsConfig,
+    pub classify: ClassifyConfig,
+    pub report: ReportConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HarvestConfig {
+    pub concurrency: usize,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    pub timeout_secs: u64,
+    pub max_retries: u32,
+    pub retry_base_ms: u64,
+    pub max_retry_wait_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeriodsConfig {
+    pub fiscal_year_start_month: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifyConfig {
+    pub framework: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    pub templates_dir: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            gitlab_url: "https://gitlab.com".to_string(),
+            token_command: None,
+            harvest: HarvestConfig::default(),
+            network: NetworkConfig::default(),
+            periods: PeriodsConfig::default(),
+            classify: ClassifyConfig::default(),
+            report: ReportConfig::default(),
+        }
+    }
+}
+
+impl Default for HarvestConfig {
+    fn default() -> Self {
+        HarvestConfig {
+            concurrency: 8,
+            page_size: 100,
+        }
+    }
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            timeout_secs: 30,
+            max_retries: 5,
+            retry_base_ms: 500,
+            max_retry_wait_secs: 120,
+        }
+    }
+}
+
+impl Default for PeriodsConfig {
+    fn default() -> Self {
+        PeriodsConfig {
+            fiscal_year_start_month: 2,
+        }
+    }
+}
+
+/// The environment variables gl-evidence reads, captured once so tests can supply their own.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub gitlab_url: Option<String>,
+    pub ci_server_url: Option<String>,
+    pub token: Option<String>,
+    pub config_path: Option<PathBuf>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Env {
+            gitlab_url: var("GITLAB_URL"),
+            ci_server_url: var("CI_SERVER_URL"),
+            token: var("GITLAB_TOKEN").or_else(|| var("GL_EVIDENCE_TOKEN")),
+            config_path: var("GL_EVIDENCE_CONFIG").map(PathBuf::from),
+        }
+    }
+}
+
+/// Where the config came from, for messages.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// Parses TOML text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            message: describe_toml_error(&e),
+        })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    /// Loads `explicit` (which must exist), else `$GL_EVIDENCE_CONFIG`, else the user config file
+    /// if there is one, else the built-in default; then applies the environment.
+    pub fn load(explicit: Option<&Path>, env: &Env) -> Result<LoadedConfig, ConfigError> {
+        let path = match explicit.map(Path::to_path_buf).or_else(|| env.config_path.clone()) {
+            Some(path) => Some(path),
+            None => default_path().filter(|p| p.is_file()),
+        };
+        let mut config = match &path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                Config::parse(&text, &path.display().to_string())?
+            }
+            None => Config::default(),
+        };
+        if let Some(url) = env.gitlab_url.clone().or_else(|| env.ci_server_url.clone()) {
+            config.gitlab_url = url;
+            config.validate("the environment (GITLAB_URL / CI_SERVER_URL)")?;
+        }
+        Ok(LoadedConfig { config, path })
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        parse_gitlab_url(&self.gitlab_url).map_err(|m| invalid("gitlab_url", m))?;
+        if !(1..=64).contains(&self.harvest.concurrency) {
+            return Err(invalid(
+                "harvest.concurrency",
+                format!("{} is out of range: use 1 to 64", self.harvest.concurrency),
+            ));
+        }
+        if !(1..=100).contains(&self.harvest.page_size) {
+            return Err(invalid(
+                "harvest.page_size",
+                format!("{} is out of range: GitLab allows 1 to 100", self.harvest.page_size),
+            ));
+        }
+        if self.network.timeout_secs == 0 {
+            return Err(invalid("network.timeout_secs", "must be at least 1".into()));
+        }
+        if !(1..=12).contains(&self.periods.fiscal_year_start_month) {
+            return Err(invalid(
+                "periods.fiscal_year_start_month",
+                format!("{} is not a month: use 1 to 12", self.periods.fiscal_year_start_month),
+            ));
+        }
+        if let Some(cmd) = &self.token_command {
+            if cmd.trim().is_empty() {
+                return Err(invalid("token_command", "is empty: remove it or name a command".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token from the environment, else from `token_command`.
+    pub fn resolve_token(&self, env: &Env) -> Result<Secret, ConfigError> {
+        if let Some(token) = &env.token {
+            return Ok(Secret::new(token.trim().to_string()));
+        }
+        let Some(command) = &self.token_command else {
+            return Err(ConfigError::NoToken);
+        };
+        let failed = |message: String| ConfigError::TokenCommand {
+            command: command.clone(),
+            message,
+        };
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| failed(e.to_string()))?;
+        if !output.status.success() {
+            // Its stderr is the user's own tool talking; its stdout might be a token, so never show it.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(failed(format!(
+                "exited with {}: {}",
+                output.status,
+                stderr.trim()
+            )));
+        }
+        let token = String::from_utf8(output.stdout)
+            .map_err(|_| failed("printed something that is not UTF-8".into()))?;
+        let token = token.trim();
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(failed(
+                "did not print a single token on standard output".into(),
+            ));
+        }
+        Ok(Secret::new(token.to_string()))
+    }
+}
+
+/// Checks a GitLab base URL: http(s), no query, no credentials.
+pub fn parse_gitlab_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value.trim())
+        .map_err(|e| format!("{value:?} is not a URL ({e}): use e.g. https://gitlab.example.com"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{value:?} must start with https:// (or http://)"));
+    }
+    if url.host_str().is_none() {
+        return Err(format!("{value:?} has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials: pass the token through GITLAB_TOKEN".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{value:?} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+/// `~/.config/gl-evidence/config.toml` (or the platform's equivalent).
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("gl-evidence").join("config.toml"))
+}
+
+/// Writes the commented example config for `gl-evidence init`.
+pub fn write_example(path: &Path, force: bool) -> Result<(), ConfigError> {
+    if path.exists() && !force {
+        return Err(ConfigError::Exists {
+            path: path.display().to_string(),
+        });
+    }
+    let write_err = |source| ConfigError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(write_err)?;
+    }
+    std::fs::write(path, EXAMPLE_CONFIG).map_err(write_err)
+}
+
+fn describe_toml_error(e: &toml::de::Error) -> String {
+    // toml's message includes the line, a caret and e.g. "unknown field `retries`, expected one of …".
+    let mut message = e.message().to_string();
+    if let Some(span) = e.span() {
+        message = format!("{message} (at byte {}..{})", span.start, span.end);
+    }
+    let full = e.to_string();
+    if full.contains('|') {
+        format!("{}\n{}", message, full.trim_end())
+    } else {
+        message
+    }
+}
+
+/// A token: never printed, logged or serialised.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The value, for the one place that builds the Authorization header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_is_the_default() {
+        let parsed = Config::parse(EXAMPLE_CONFIG, "config.example.toml").unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse("[network]\nretries = 3\n", "my.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("my.toml"), "{text}");
+        assert!(text.contains("retries"), "{text}");
+    }
+
+    #[test]
+    fn partial_files_keep_defaults() {
+        let c = Config::parse("[harvest]\nconcurrency = 3\n", "x").unwrap();
+        assert_eq!(c.harvest.concurrency, 3);
+        assert_eq!(c.harvest.page_size, 100);
+        assert_eq!(c.periods.fiscal_year_start_month, 2);
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_key() {
+        for (text, key) in [
+            ("[harvest]\nconcurrency = 0\n", "harvest.concurrency"),
+            ("[harvest]\npage_size = 500\n", "harvest.page_size"),
+            ("[periods]\nfiscal_year_start_month = 13\n", "periods.fiscal_year_start_month"),
+            ("gitlab_url = \"ftp://x\"\n", "gitlab_url"),
+            ("gitlab_url = \"https://user:pw@x\"\n", "gitlab_url"),
+        ] {
+            let err = Config::parse(text, "f.toml").unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_file_and_gitlab_url_wins_over_ci() {
+        let env = Env {
+            gitlab_url: Some("https://gl.example.com/gitlab".into()),
+            ci_server_url: Some("https://ci.example.com".into()),
+            ..Env::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "gitlab_url = \"https://file.example.com\"\n").unwrap();
+        let loaded = Config::load(Some(&path), &env).unwrap();
+        assert_eq!(loaded.config.gitlab_url, "https://gl.example.com/gitlab");
+        let env = Env {
+            ci_server_url: Some("https://ci.example.com".into()),
+            ..Env::default()
+        };
+        let loaded = Config::load(Some(&path), &env).unwrap();
+        assert_eq!(loaded.config.gitlab_url, "https://ci.example.com");
+    }
+
+    #[test]
+    fn token_command_is_used_and_its_failure_explained() {
+        let mut c = Config::default();
+        c.token_command = Some("echo glpat-from-command".into());
+        let t = c.resolve_token(&Env::default()).unwrap();
+        assert_eq!(t.expose(), "glpat-from-command");
+        assert_eq!(format!("{t:?}"), "Secret(***)");
+        c.token_command = Some("echo nope >&2; exit 4".into());
+        let err = c.resolve_token(&Env::default()).unwrap_err().to_string();
+        assert!(err.contains("nope") && err.contains("exit"), "{err}");
+        c.token_command = None;
+        assert!(matches!(c.resolve_token(&Env::default()), Err(ConfigError::NoToken)));
+    }
+
+    #[test]
+    fn init_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        write_example(&path, false).unwrap();
+        assert!(matches!(write_example(&path, false), Err(ConfigError::Exists { .. })));
+        write_example(&path, true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), EXAMPLE_CONFIG);
+    }
+}

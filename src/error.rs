@@ -1,0 +1,51 @@
+//! The library's top-level error: one variant per layer, each knowing its exit code.
+
+use crate::classify::ClassifyError;
+use crate::config::ConfigError;
+use crate::framework::FrameworkError;
+use crate::harvest::HarvestError;
+use crate::model::{PeriodError, SnapshotError};
+use crate::report::ReportError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Period(#[from] PeriodError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Harvest(#[from] HarvestError),
+    #[error(transparent)]
+    Framework(#[from] FrameworkError),
+    #[error(transparent)]
+    Classify(#[from] ClassifyError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// 2 for what the user can fix in flags, config or input files; 1 for runtime failures.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_)
+            | Error::Config(_)
+            | Error::Period(_)
+            | Error::Snapshot(_)
+            | Error::Framework(_)
+            | Error::Classify(_)
+            | Error::Report(_) => 2,
+            Error::Harvest(_) | Error::Write { .. } => 1,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Errors talking to GitLab, each saying what went wrong and what to do about it.
+
+/// A failed GitLab request. Messages never contain the token (it is never in a URL).
+#[derive(Debug, thiserror::Error)]
+pub enum GitlabError {
+    #[error("GitLab refused the token (401 Unauthorized) at {url}: it is wrong, expired or revoked.\n  hint: create a personal access token with the `read_api` scope and set GITLAB_TOKEN")]
+    Unauthorized { url: String },
+    #[error("GitLab denied access (403 Forbidden) to {url}: {message}\n  hint: the token needs the `read_api` scope and access to the user, group or project")]
+    Forbidden { url: String, message: String },
+    #[error("GitLab answered 404 Not Found for {url}\n  hint: check --gitlab-url (an instance under a path needs it, e.g. https://host/gitlab)")]
+    NotFound { url: String },
+    #[error("GitLab answered {status} for {url}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("cannot reach GitLab at {url}: {detail}\n  hint: check --gitlab-url / GITLAB_URL and the network")]
+    Connect { url: String, detail: String },
+    #[error("GitLab did not answer {url} within {secs} s\n  hint: raise [network] timeout_secs in the config, or try again later")]
+    Timeout { url: String, secs: u64 },
+    #[error("GitLab sent an answer gl-evidence cannot read from {url}: {detail}")]
+    InvalidBody { url: String, detail: String },
+    #[error("this GitLab instance does not know a field gl-evidence asks for in {operation}: {message}\n  hint: the instance may be older than GitLab 17 or a Community Edition (Free) server without this feature")]
+    UnknownField { operation: String, message: String },
+    #[error("GitLab found the {operation} query too complex: {message}")]
+    TooComplex { operation: String, message: String },
+    #[error("GitLab answered {operation} with errors: {messages}")]
+    GraphQl { operation: String, messages: String },
+    #[error("GitLab repeated page {page} of {url}: stopped to avoid an endless loop")]
+    RepeatedPage { url: String, page: String },
+    #[error("gave up on {url} after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        url: String,
+        attempts: u32,
+        last: Box<GitlabError>,
+    },
+}

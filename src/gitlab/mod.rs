@@ -1,0 +1,385 @@
+//! The one HTTP client for GitLab: authentication, REST paging, GraphQL, retries, rate limits and
+//! bounded concurrency. It knows nothing of evidence items; `harvest` turns its answers into items.
+
+mod error;
+pub mod graphql;
+mod rest;
+pub mod retry;
+pub mod types;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{RequestBuilder, StatusCode};
+use tokio::sync::{Mutex, Semaphore};
+use url::Url;
+
+use crate::config::Secret;
+
+pub use error::GitlabError;
+pub use rest::Paged;
+pub use retry::RetryPolicy;
+
+pub const USER_AGENT: &str = concat!("gl-evidence/", env!("CARGO_PKG_VERSION"));
+
+/// Counts the HTTP requests one source makes (retries included), for the snapshot's `sources`.
+#[derive(Debug, Default)]
+pub struct RequestCounter(AtomicU64);
+
+impl RequestCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub base_url: Url,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+/// Cheap to clone; all clones share the connection pool, the concurrency limit and pacing.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    api_v4: Url,
+    graphql: Url,
+    token: Secret,
+    permits: Semaphore,
+    retry: RetryPolicy,
+    timeout: Duration,
+    /// Set when GitLab's rate-limit budget runs low: no request starts before it.
+    not_before: Mutex<Option<Instant>>,
+}
+
+enum Auth {
+    PrivateToken,
+    Bearer,
+}
+
+impl Client {
+    pub fn new(options: ClientOptions, token: Secret) -> Result<Client, GitlabError> {
+        let mut base = options.base_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let join = |p: &str| {
+            base.join(p).map_err(|e| GitlabError::Connect {
+                url: base.to_string(),
+                detail: e.to_string(),
+            })
+        };
+        let api_v4 = join("api/v4/")?;
+        let graphql = join("api/graphql")?;
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(options.concurrency)
+            .build()
+            .map_err(|e| GitlabError::Connect {
+                url: base.to_string(),
+                detail: e.to_string(),
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: base,
+                api_v4,
+                graphql,
+                token,
+                permits: Semaphore::new(options.concurrency.max(1)),
+                retry: options.retry,
+                timeout: options.timeout,
+                not_before: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The instance's web root, with a trailing slash.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    fn rest_url(&self, path: &str, query: &[(&str, String)]) -> Url {
+        let mut url = self
+            .inner
+            .api_v4
+            .join(path.trim_start_matches('/'))
+            .expect("REST paths are relative and valid");
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        url
+    }
+
+    fn authorize(&self, request: RequestBuilder, auth: Auth) -> RequestBuilder {
+        let (name, value) = match auth {
+            Auth::PrivateToken => ("PRIVATE-TOKEN", self.inner.token.expose().to_string()),
+            Auth::Bearer => ("Authorization", format!("Bearer {}", self.inner.token.expose())),
+        };
+        match HeaderValue::from_str(&value) {
+            Ok(mut value) => {
+                // Keeps the token out of any Debug output of the request.
+                value.set_sensitive(true);
+                request.header(name, value)
+            }
+            // An unusable token (control characters): send none and let GitLab answer 401.
+            Err(_) => request,
+        }
+    }
+
+    /// Sends a request built by `build`, retrying 429, 5xx, timeouts, connection errors and
+    /// unreadable bodies; `decode` turns a 2xx body into the result.
+    async fn send<T>(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        url: &str,
+        counter: &RequestCounter,
+        decode: impl Fn(&[u8]) -> Result<T, GitlabError>,
+    ) -> Result<(T, HeaderMap), GitlabError> {
+        let policy = &self.inner.retry;
+        let mut attempt = 0u32;
+        loop {
+            self.wait_for_pacing().await;
+            let outcome = {
+                let _permit = self.inner.permits.acquire().await.expect("semaphore never closed");
+                counter.bump();
+                let started = Instant::now();
+                let result = build().send().await;
+                let response = match result {
+                    Ok(response) => {
+                        let status = response.status();
+                        let headers = response.headers().clone();
+                        let body = response.bytes().await;
+                        tracing::debug!(
+                            "{} {} → {} in {} ms",
+                            "request",
+                            url,
+                            status.as_u16(),
+                            started.elapsed().as_millis()
+                        );
+                        Ok((status, headers, body))
+                    }
+                    Err(e) => {
+                        tracing::debug!("request {url} failed: {e}");
+                        Err(e)
+                    }
+                };
+                response
+            };
+            let (retryable, wait) = match outcome {
+                Ok((status, headers, body)) => {
+                    self.note_rate_limit(&headers).await;
+                    let error = match body {
+                        Ok(body) if status.is_success() => match decode(&body) {
+                            Ok(value) => return Ok((value, headers)),
+                            Err(e) => e,
+                        },
+                        Ok(body) => status_error(status, url, &body),
+                        Err(e) => GitlabError::InvalidBody {
+                            url: url.to_string(),
+                            detail: format!("the answer was cut off: {e}"),
+                        },
+                    };
+                    let wait = if status == StatusCode::TOO_MANY_REQUESTS {
+                        policy.rate_limited_wait(&headers, attempt, SystemTime::now())
+                    } else {
+                        policy.backoff(attempt)
+                    };
+                    (error, wait)
+                }
+                Err(e) => (self.transport_error(url, &e), policy.backoff(attempt)),
+            };
+            if !is_retryable(&retryable) || attempt >= policy.max_retries {
+                if attempt == 0 || !is_retryable(&retryable) {
+                    return Err(retryable);
+                }
+                return Err(GitlabError::RetriesExhausted {
+                    url: url.to_string(),
+                    attempts: attempt + 1,
+                    last: Box::new(retryable),
+                });
+            }
+            tracing::info!(
+                "retrying {url} in {} ms ({retryable})",
+                wait.as_millis()
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    fn transport_error(&self, url: &str, e: &reqwest::Error) -> GitlabError {
+        if e.is_timeout() {
+            GitlabError::Timeout {
+                url: url.to_string(),
+                secs: self.inner.timeout.as_secs(),
+            }
+        } else {
+            GitlabError::Connect {
+                url: url.to_string(),
+                detail: error_chain(e),
+            }
+        }
+    }
+
+    async fn wait_for_pacing(&self) {
+        let until = *self.inner.not_before.lock().await;
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                tokio::time::sleep(until - now).await;
+            }
+        }
+    }
+
+    async fn note_rate_limit(&self, headers: &HeaderMap) {
+        let delay = retry::pacing_delay(headers, SystemTime::now())
+            .map(|d| d.min(self.inner.retry.max_wait));
+        let mut not_before = self.inner.not_before.lock().await;
+        *not_before = delay.map(|d| {
+            tracing::debug!("rate-limit budget low: pacing requests {} ms apart", d.as_millis());
+            Instant::now() + d
+        });
+    }
+}
+
+fn is_retryable(error: &GitlabError) -> bool {
+    match error {
+        GitlabError::Status { status, .. } => *status == 429 || *status >= 500,
+        GitlabError::Timeout { .. } | GitlabError::InvalidBody { .. } => true,
+        GitlabError::Connect { .. } => true,
+        _ => false,
+    }
+}
+
+/// Maps a non-2xx answer to an error carrying GitLab's own message (trimmed: it is untrusted).
+fn status_error(status: StatusCode, url: &str, body: &[u8]) -> GitlabError {
+    let message = gitlab_message(body);
+    match status {
+        StatusCode::UNAUTHORIZED => GitlabError::Unauthorized {
+            url: url.to_string(),
+        },
+        StatusCode::FORBIDDEN => GitlabError::Forbidden {
+            url: url.to_string(),
+            message,
+        },
+        StatusCode::NOT_FOUND => GitlabError::NotFound {
+            url: url.to_string(),
+        },
+        _ => GitlabError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            message,
+        },
+    }
+}
+
+/// GitLab's `{"message": …}` / `{"error": …}` / GraphQL `errors`, else the start of the body.
+fn gitlab_message(body: &[u8]) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => v
+            .get("message")
+            .or_else(|| v.get("error"))
+            .map(|m| match m {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .or_else(|| {
+                v.get("errors")
+                    .and_then(|e| e.get(0))
+                    .and_then(|e| e.get("message"))
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| v.to_string()),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    sanitize_message(&text)
+}
+
+/// Untrusted server text for a terminal: no control characters, bounded length.
+pub(crate) fn sanitize_message(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        return "(no message)".to_string();
+    }
+    match cleaned.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &cleaned[..cut]),
+        None => cleaned.to_string(),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_extracted_and_sanitised() {
+        assert_eq!(gitlab_message(br#"{"message":"401 Unauthorized"}"#), "401 Unauthorized");
+        assert_eq!(gitlab_message(br#"{"error":"insufficient_scope"}"#), "insufficient_scope");
+        assert_eq!(
+            gitlab_message(br#"{"errors":[{"message":"Invalid token"}]}"#),
+            "Invalid token"
+        );
+        assert_eq!(gitlab_message(b"Retry later\n"), "Retry later");
+        assert_eq!(sanitize_message("a\x1b[31mb\u{7}"), "a [31mb");
+        assert_eq!(sanitize_message(&"x".repeat(500)).chars().count(), 201);
+    }
+
+    #[test]
+    fn urls_keep_an_instance_path_prefix() {
+        let client = Client::new(
+            ClientOptions {
+                base_url: Url::parse("https://example.com/gitlab").unwrap(),
+                concurrency: 2,
+                timeout: Duration::from_secs(1),
+                retry: RetryPolicy {
+                    max_retries: 0,
+                    base: Duration::from_millis(1),
+                    max_wait: Duration::from_millis(1),
+                },
+            },
+            Secret::new("t".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            client.rest_url("users", &[("username", "a b".into())]).as_str(),
+            "https://example.com/gitlab/api/v4/users?username=a+b"
+        );
+        assert_eq!(client.inner.graphql.as_str(), "https://example.com/gitlab/api/graphql");
+    }
+}

@@ -1,0 +1,158 @@
+//! REST v4: single requests and offset paging that follows `x-next-page` / `Link` and never
+//! relies on `x-total` (GitLab omits it past 10,000 rows).
+
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use super::{Auth, Client, GitlabError, RequestCounter};
+
+/// What a paged read collected, and the error that stopped it early, if any.
+#[derive(Debug)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub error: Option<GitlabError>,
+}
+
+/// Longest page chain followed; a guard against a server that never says "last page".
+const MAX_PAGES: u32 = 10_000;
+
+impl Client {
+    /// GET one REST resource and decode it.
+    pub async fn rest_get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        counter: &RequestCounter,
+    ) -> Result<T, GitlabError> {
+        let url = self.rest_url(path, query);
+        let (value, _) = self.rest_send(&url, counter).await?;
+        Ok(value)
+    }
+
+    async fn rest_send<T: DeserializeOwned>(
+        &self,
+        url: &url::Url,
+        counter: &RequestCounter,
+    ) -> Result<(T, HeaderMap), GitlabError> {
+        let shown = url.to_string();
+        self.send(
+            || {
+                self.authorize(self.inner.http.get(url.clone()), Auth::PrivateToken)
+                    .header("Accept", "application/json")
+            },
+            &shown,
+            counter,
+            |body| {
+                serde_json::from_slice(body).map_err(|e| GitlabError::InvalidBody {
+                    url: shown.clone(),
+                    detail: e.to_string(),
+                })
+            },
+        )
+        .await
+    }
+
+    /// GET every page of a REST list (`per_page=100`). Items collected before a failure are kept.
+    pub async fn rest_get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        counter: &RequestCounter,
+        mut on_page: impl FnMut(usize),
+    ) -> Paged<T> {
+        let mut items = Vec::new();
+        let mut page: u32 = 1;
+        loop {
+            let mut params = query.to_vec();
+            params.push(("per_page", "100".to_string()));
+            params.push(("page", page.to_string()));
+            let url = self.rest_url(path, &params);
+            match self.rest_send::<Vec<T>>(&url, counter).await {
+                Ok((batch, headers)) => {
+                    let empty = batch.is_empty();
+                    items.extend(batch);
+                    on_page(items.len());
+                    let next = match next_page(&headers) {
+                        Some(next) => next,
+                        None => break,
+                    };
+                    if empty {
+                        break;
+                    }
+                    if next <= page || next > MAX_PAGES {
+                        return Paged {
+                            items,
+                            error: Some(GitlabError::RepeatedPage {
+                                url: url.to_string(),
+                                page: next.to_string(),
+                            }),
+                        };
+                    }
+                    page = next;
+                }
+                Err(error) => {
+                    return Paged {
+                        items,
+                        error: Some(error),
+                    }
+                }
+            }
+        }
+        Paged { items, error: None }
+    }
+}
+
+/// The next page number from `x-next-page`, else from the `Link` header's `rel="next"`.
+pub(crate) fn next_page(headers: &HeaderMap) -> Option<u32> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(value) = header("x-next-page") {
+        let value = value.trim();
+        return if value.is_empty() {
+            None
+        } else {
+            value.parse().ok()
+        };
+    }
+    let link = header("link")?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        if !is_next {
+            return None;
+        }
+        let target = target.trim().trim_start_matches('<').trim_end_matches('>');
+        let url = url::Url::parse(target).ok()?;
+        let page = url.query_pairs().find(|(k, _)| k == "page")?.1;
+        page.parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn next_page_prefers_x_next_page() {
+        assert_eq!(next_page(&headers(&[("x-next-page", "3")])), Some(3));
+        assert_eq!(next_page(&headers(&[("x-next-page", "")])), None);
+        assert_eq!(next_page(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn next_page_falls_back_to_link() {
+        let link = r#"<https://gl.example.com/api/v4/users/1/events?page=1&per_page=100>; rel="prev", <https://gl.example.com/api/v4/users/1/events?page=3&per_page=100>; rel="next", <https://gl.example.com/api/v4/users/1/events?page=1&per_page=100>; rel="first""#;
+        assert_eq!(next_page(&headers(&[("link", link)])), Some(3));
+        let last_only = r#"<https://gl.example.com/api/v4/x?page=1>; rel="first""#;
+        assert_eq!(next_page(&headers(&[("link", last_only)])), None);
+    }
+}

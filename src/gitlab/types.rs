@@ -1,0 +1,43 @@
+//! REST v4 response types: only the fields gl-evidence reads, mostly optional, kept apart from
+//! our model; `harvest` converts them.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// `GET /users?username=` (<https://docs.gitlab.com/api/users/#list-users>).
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// `GET /users/:id/events` (<https://docs.gitlab.com/api/events/>).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Event {
+    #[serde(default)]
+    pub project_id: Option<u64>,
+    #[serde(default)]
+    pub action_name: Option<String>,
+    #[serde(default)]
+    pub target_type: Option<String>,
+    #[serde(default)]
+    pub target_iid: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub note: Option<EventNote>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventNote {
+    #[serde(default)]
+    pub noteable_type: Option<String>,
+    #[serde(default)]
+    pub noteable_iid: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,21 @@
+//! gl-evidence: harvest a person's GitLab work, map it to a career framework, render evidence.
+//!
+//! The pipeline is [`harvest`] (GitLab → [`model::Snapshot`], async, through the one
+//! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
+//! and [`report`] (snapshot → Markdown/JSON through handlebars), with [`deliver`] writing the
+//! result. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
+//! `main.rs` only parses, runs and maps errors to exit codes.
+
+pub mod app;
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod deliver;
+pub mod error;
+pub mod framework;
+pub mod gitlab;
+pub mod harvest;
+pub mod logging;
+pub mod model;
+pub mod progress;
+pub mod report;

@@ -1,0 +1,29 @@
+//! Diagnostics on stderr through `tracing`: warnings by default, each request with `-v`.
+//! Request lines carry URLs only; the token lives in headers, which are never logged.
+
+use tracing_subscriber::filter::LevelFilter;
+
+pub fn init(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
+    };
+    // Other crates' chatter (hyper, rustls) only at -vv.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("gl_evidence", level)
+        .with_default(if verbose >= 2 { level } else { LevelFilter::WARN });
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .without_time()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none()),
+        )
+        .with(filter)
+        .try_init();
+}
