@@ -1,0 +1,357 @@
+//! Reports: a classified snapshot rendered as GitLab-flavoured Markdown through handlebars
+//! templates, or as JSON.
+//!
+//! Templates are built in (`templates/*.hbs`), replaced by same-named files in the configured
+//! `templates_dir`, and for one run by `--template FILE`. `view` groups and sorts the snapshot
+//! in Rust, so templates only lay out; `helpers` holds the Markdown escaping that makes every
+//! `{{value}}` from GitLab safe by default. Dates come from the snapshot, never the clock, so the
+//! same snapshot always renders the same report.
+
+mod helpers;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use handlebars::{Handlebars, RenderError, TemplateError};
+
+use crate::framework::Framework;
+use crate::model::Snapshot;
+
+pub use helpers::{code_span, escape_markdown, markdown_link, safe_url};
+pub use view::{BragView, TeamView};
+
+/// The templates shipped in the binary, by file name. Users copy them to start their own.
+const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("brag.md.hbs", include_str!("../../templates/brag.md.hbs")),
+    ("team.md.hbs", include_str!("../../templates/team.md.hbs")),
+    ("item.md.hbs", include_str!("../../templates/item.md.hbs")),
+];
+
+/// The registry name of the `--template FILE` template (not a valid file stem, so it cannot
+/// collide with a template from `templates_dir`).
+const OVERRIDE_NAME: &str = "--template";
+
+/// The built-in templates as `(file name, contents)`, e.g. for writing them out to customise.
+pub fn builtin_templates() -> &'static [(&'static str, &'static str)] {
+    BUILTIN_TEMPLATES
+}
+
+/// Which report to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// One person's evidence, by competency (a brag document).
+    Brag,
+    /// Several people side by side.
+    Team,
+}
+
+impl ReportKind {
+    /// The name used on the command line (`--kind brag`) and for templates (`brag.md.hbs`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Brag => "brag",
+            ReportKind::Team => "team",
+        }
+    }
+}
+
+impl fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ReportKind {
+    type Err = ReportError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "brag" => Ok(ReportKind::Brag),
+            "team" => Ok(ReportKind::Team),
+            _ => Err(ReportError::UnknownKind {
+                value: value.to_string(),
+            }),
+        }
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+    Html,
+    Csv,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Markdown, Format::Json, Format::Html, Format::Csv];
+
+    /// File extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Csv => "csv",
+        }
+    }
+
+    /// The name used on the command line (`--format md`); the same as the extension.
+    pub fn as_str(self) -> &'static str {
+        self.extension()
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = ReportError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "json" => Ok(Format::Json),
+            "html" => Ok(Format::Html),
+            "csv" => Ok(Format::Csv),
+            _ => Err(ReportError::UnknownFormat {
+                value: value.to_string(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot read template {path}: {source}\n  hint: check the --template path or the `templates_dir` setting")]
+    ReadTemplate {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read the templates directory {path}: {source}\n  hint: create it, or fix or remove `templates_dir` in the config file")]
+    ReadTemplatesDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: template files must be named NAME.md.hbs (brag.md.hbs, team.md.hbs, item.md.hbs, or a partial of your own); only Markdown templates are supported so far\n  hint: rename the file, or move it out of the templates directory")]
+    TemplateName { path: String },
+    #[error("{path}{}: invalid template: {reason}\n  hint: fix the handlebars syntax there, or remove the file to use the built-in template", location(.line, .column))]
+    Template {
+        path: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        reason: String,
+    },
+    #[error("{path}{}: cannot render: {reason}\n  hint: compare the variable and helper names with the built-in template (see `templates/` in the gl-evidence sources)", location(.line, .column))]
+    Render {
+        path: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        reason: String,
+    },
+    #[error("--format {format} is not available for {kind} reports yet; use md or json")]
+    Unsupported { kind: ReportKind, format: Format },
+    #[error("--template cannot be used with --format json: the JSON output is the snapshot itself, not a template\n  hint: drop --template, or use --format md")]
+    TemplateWithJson,
+    #[error("unknown report format {value:?}: use md, json, html or csv")]
+    UnknownFormat { value: String },
+    #[error("unknown report kind {value:?}: use brag or team")]
+    UnknownKind { value: String },
+}
+
+/// `:line:column`, as far as known.
+fn location(line: &Option<usize>, column: &Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(":{line}:{column}"),
+        (Some(line), None) => format!(":{line}"),
+        _ => String::new(),
+    }
+}
+
+/// Renders snapshots with the built-in templates and the user's overrides.
+#[derive(Debug)]
+pub struct Renderer {
+    /// Markdown templates: `{{value}}` is Markdown-escaped, not HTML-escaped.
+    markdown: Handlebars<'static>,
+    /// Registry name → where the template came from (a path, or `built-in templates/…`).
+    origins: HashMap<String, String>,
+    /// Whether `--template FILE` replaces the kind's template for this run.
+    has_override: bool,
+}
+
+impl Renderer {
+    /// Built-in templates (from `templates/`), overridden by same-named files in `templates_dir`
+    /// (config `templates_dir`), and for this run by `template_file` (`--template FILE`) for the
+    /// chosen kind and format.
+    pub fn new(
+        templates_dir: Option<&Path>,
+        template_file: Option<&Path>,
+    ) -> Result<Renderer, ReportError> {
+        let mut markdown = Handlebars::new();
+        // A misspelt variable in a user template should fail loudly, not leave a hole.
+        markdown.set_strict_mode(true);
+        markdown.register_escape_fn(helpers::escape_markdown);
+        helpers::register(&mut markdown);
+        let mut renderer = Renderer {
+            markdown,
+            origins: HashMap::new(),
+            has_override: false,
+        };
+
+        for (file, source) in BUILTIN_TEMPLATES {
+            let name = file.trim_end_matches(".hbs");
+            renderer.add(name, source, format!("built-in templates/{file}"))?;
+        }
+        if let Some(dir) = templates_dir {
+            for (name, path) in template_files(dir)? {
+                let source = read_template(&path)?;
+                renderer.add(&name, &source, path.display().to_string())?;
+            }
+        }
+        if let Some(path) = template_file {
+            let source = read_template(path)?;
+            renderer.add(OVERRIDE_NAME, &source, path.display().to_string())?;
+            renderer.has_override = true;
+        }
+        Ok(renderer)
+    }
+
+    /// Renders `snapshot` (normally classified) as a `kind` report in `format`.
+    pub fn render(
+        &self,
+        kind: ReportKind,
+        format: Format,
+        snapshot: &Snapshot,
+        framework: &Framework,
+    ) -> Result<String, ReportError> {
+        match format {
+            Format::Json if self.has_override => Err(ReportError::TemplateWithJson),
+            Format::Json => Ok(snapshot.to_json()),
+            Format::Html | Format::Csv => Err(ReportError::Unsupported { kind, format }),
+            Format::Markdown => {
+                let data = match kind {
+                    ReportKind::Brag => serde_json::to_value(view::brag(snapshot, framework)),
+                    ReportKind::Team => serde_json::to_value(view::team(snapshot, framework)),
+                }
+                .expect("view models serialise");
+                let name = if self.has_override {
+                    OVERRIDE_NAME.to_string()
+                } else {
+                    format!("{kind}.md")
+                };
+                let text = self
+                    .markdown
+                    .render(&name, &data)
+                    .map_err(|e| self.render_error(&name, e))?;
+                Ok(tidy_markdown(&text))
+            }
+        }
+    }
+
+    fn add(&mut self, name: &str, source: &str, origin: String) -> Result<(), ReportError> {
+        self.markdown
+            .register_template_string(name, source)
+            .map_err(|e| template_error(&origin, &e))?;
+        self.origins.insert(name.to_string(), origin);
+        Ok(())
+    }
+
+    fn render_error(&self, name: &str, e: RenderError) -> ReportError {
+        // The failing template may be a partial, not the one asked for.
+        let failed = e.template_name.as_deref().unwrap_or(name);
+        ReportError::Render {
+            path: self
+                .origins
+                .get(failed)
+                .cloned()
+                .unwrap_or_else(|| failed.to_string()),
+            line: e.line_no,
+            column: e.column_no,
+            reason: e.reason().to_string(),
+        }
+    }
+}
+
+fn template_error(origin: &str, e: &TemplateError) -> ReportError {
+    let (line, column) = match e.pos() {
+        Some((line, column)) => (Some(line), Some(column)),
+        None => (None, None),
+    };
+    ReportError::Template {
+        path: origin.to_string(),
+        line,
+        column,
+        reason: e.reason().to_string(),
+    }
+}
+
+fn read_template(path: &Path) -> Result<String, ReportError> {
+    std::fs::read_to_string(path).map_err(|source| ReportError::ReadTemplate {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The `*.hbs` files of a templates directory as `(registry name, path)`, sorted so that loading
+/// (and the first error reported) is the same on every machine. Other files are ignored.
+fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, ReportError> {
+    let dir_error = |source| ReportError::ReadTemplatesDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(dir_error)? {
+        let path = entry.map_err(dir_error)?.path();
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            continue;
+        };
+        let Some(name) = file.strip_suffix(".hbs") else {
+            continue;
+        };
+        if !path.is_file() {
+            continue;
+        }
+        if !name.ends_with(".md") || name == ".md" {
+            return Err(ReportError::TemplateName {
+                path: path.display().to_string(),
+            });
+        }
+        found.push((name.to_string(), path.clone()));
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Collapses the blank lines that template control lines leave behind and ends the text with
+/// exactly one newline; Markdown renders the same, and the file diffs cleanly.
+fn tidy_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.trim_start_matches('\n').lines() {
+        if line.trim().is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+            out.push('\n');
+        } else {
+            blank_run = 0;
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}

@@ -1,0 +1,676 @@
+//! View models: the snapshot grouped, sorted and summarised in Rust, so templates only lay out.
+//!
+//! Every field is always present (absent values serialise as `null`), which lets the registry run
+//! in strict mode: a typo in a user's template is an error, not a silently empty report.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::framework::Framework;
+use crate::model::{CompetencyMatch, Item, ItemKind, Role, Snapshot, Source, SourceStatus};
+
+/// Data for `brag.md`: one section per subject.
+#[derive(Debug, Serialize)]
+pub struct BragView {
+    #[serde(flatten)]
+    pub header: Header,
+    pub subjects: Vec<SubjectBrag>,
+}
+
+/// Data for `team.md`: everyone side by side.
+#[derive(Debug, Serialize)]
+pub struct TeamView {
+    #[serde(flatten)]
+    pub header: Header,
+    /// The kinds present anywhere in the snapshot, in a fixed order: the summary table's columns.
+    pub kinds: Vec<KindCount>,
+    pub people: Vec<PersonTeam>,
+}
+
+/// What every report starts with.
+#[derive(Debug, Serialize)]
+pub struct Header {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub gitlab_url: String,
+    /// RFC 3339, from the snapshot (never the clock, so reports are reproducible).
+    pub generated_at: String,
+    /// `YYYY-MM-DD` of `generated_at`.
+    pub generated_on: String,
+    pub period: PeriodView,
+    pub framework: FrameworkView,
+    /// False when no item carries competencies and `classify` has not run: every item is then
+    /// "unmatched", and the templates say why.
+    pub classified: bool,
+    /// Every source that did not complete, for all subjects.
+    pub warnings: Vec<Warning>,
+    pub multiple_subjects: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PeriodView {
+    pub from: String,
+    pub to: String,
+    /// `2026Q3` for a calendar quarter, else `from – to`.
+    pub label: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FrameworkView {
+    pub id: String,
+    pub name: String,
+    pub competencies: usize,
+}
+
+/// A source that was partial or failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub source: String,
+    pub subject: String,
+    pub status: SourceStatus,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KindCount {
+    pub kind: ItemKind,
+    pub count: usize,
+    /// Fits the count: "1 merge request authored", "2 merge requests authored" (without the number).
+    pub label: &'static str,
+    /// Always plural, for column headers: "merge requests authored".
+    pub label_plural: &'static str,
+}
+
+impl KindCount {
+    fn new(kind: ItemKind, count: usize) -> Self {
+        let (singular, plural) = kind_total_labels(kind);
+        KindCount {
+            kind,
+            count,
+            label: if count == 1 { singular } else { plural },
+            label_plural: plural,
+        }
+    }
+}
+
+/// One person's brag section.
+#[derive(Debug, Serialize)]
+pub struct SubjectBrag {
+    #[serde(flatten)]
+    pub person: PersonHeader,
+    /// Competencies with evidence, grouped by area in framework order; ids the framework does not
+    /// know come last, under an extra area.
+    pub areas: Vec<AreaEvidence>,
+    /// Framework competencies without evidence, by area; areas with full coverage are left out.
+    pub no_evidence: Vec<AreaGap>,
+    /// Items that evidence no competency, by date.
+    pub unmatched: Vec<ItemView>,
+}
+
+/// Who, how much, and what went wrong harvesting it.
+#[derive(Debug, Serialize)]
+pub struct PersonHeader {
+    pub username: String,
+    pub name: Option<String>,
+    /// The name, or the username when GitLab gave none.
+    pub display_name: String,
+    /// Only the kinds present, in a fixed order.
+    pub totals: Vec<KindCount>,
+    pub total: usize,
+    /// Items that evidence at least one competency.
+    pub matched: usize,
+    /// Framework competencies with at least one item.
+    pub competencies_evidenced: usize,
+    /// This person's partial/failed sources (and those not tied to any subject).
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaEvidence {
+    pub id: String,
+    pub title: String,
+    pub competencies: Vec<CompetencyEvidence>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CompetencyEvidence {
+    pub id: String,
+    pub title: String,
+    pub statement: String,
+    /// By score (highest first), then date (oldest first).
+    pub items: Vec<Evidence>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaGap {
+    pub id: String,
+    pub title: String,
+    pub competencies: Vec<CompetencyRef>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CompetencyRef {
+    pub id: String,
+    pub title: String,
+}
+
+/// An item as shown in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemView {
+    pub id: String,
+    pub kind: ItemKind,
+    /// Singular: "merge request", "review", "on-call shift".
+    pub kind_label: &'static str,
+    pub role: Role,
+    pub title: String,
+    /// The raw `web_url`; the `link` helper decides whether it may become a link.
+    pub url: String,
+    /// `YYYY-MM-DD` of merged, else closed, else created, else shift start.
+    pub date: Option<String>,
+    /// Project path, or group path for epics.
+    pub project: Option<String>,
+    pub labels: Vec<String>,
+    pub state: Option<String>,
+    pub confidential: bool,
+    /// Reviews only: "approved, 7 comments".
+    pub role_detail: Option<String>,
+    /// The kind and what matters about it: "review: approved, 7 comments",
+    /// "merge request: +120/-14", "incident: severity 2".
+    pub detail: String,
+}
+
+/// An item under a competency, with why it is there.
+#[derive(Debug, Serialize)]
+pub struct Evidence {
+    #[serde(flatten)]
+    pub item: ItemView,
+    /// 0–1, rounded to two decimals.
+    pub score: f64,
+    pub rule: String,
+    pub reasons: Vec<String>,
+    /// The reasons joined with "; ".
+    pub why: String,
+}
+
+/// One person's row and section in the team report.
+#[derive(Debug, Serialize)]
+pub struct PersonTeam {
+    #[serde(flatten)]
+    pub person: PersonHeader,
+    /// Counts aligned with the team's `kinds`, zeros included, for table rows.
+    pub counts: Vec<usize>,
+    /// Competencies with evidence, in framework order (unknown ids last).
+    pub competencies: Vec<CompetencyCount>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CompetencyCount {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub area_title: String,
+    /// Items evidencing it.
+    pub count: usize,
+}
+
+/// Totals labels for a kind: (singular, plural).
+fn kind_total_labels(kind: ItemKind) -> (&'static str, &'static str) {
+    match kind {
+        ItemKind::MergeRequest => ("merge request authored", "merge requests authored"),
+        ItemKind::Review => ("merge request reviewed", "merge requests reviewed"),
+        other => (kind_singular(other), other.label()),
+    }
+}
+
+fn kind_singular(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::MergeRequest => "merge request",
+        ItemKind::Review => "review",
+        ItemKind::Issue => "issue",
+        ItemKind::Epic => "epic",
+        ItemKind::Incident => "incident",
+        ItemKind::OncallShift => "on-call shift",
+        ItemKind::Interview => "interview",
+    }
+}
+
+/// The area used for competency ids the framework does not know (e.g. classified with another
+/// framework): shown rather than dropped.
+const UNKNOWN_AREA: &str = "other";
+
+pub fn brag(snapshot: &Snapshot, framework: &Framework) -> BragView {
+    let index = FrameworkIndex::new(framework);
+    let subjects = subjects(snapshot)
+        .into_iter()
+        .map(|(username, name)| {
+            let items = items_of(snapshot, &username);
+            let person = person_header(snapshot, &index, &username, name, &items);
+            let areas = evidence_by_area(&index, &items);
+            let evidenced: BTreeSet<&str> = areas
+                .iter()
+                .flat_map(|a| a.competencies.iter().map(|c| c.id.as_str()))
+                .collect();
+            let no_evidence = gaps(&index, &evidenced);
+            let mut unmatched: Vec<ItemView> = items
+                .iter()
+                .filter(|i| i.competencies.is_empty())
+                .map(|i| item_view(i))
+                .collect();
+            unmatched.sort_by(by_date);
+            SubjectBrag {
+                person,
+                areas,
+                no_evidence,
+                unmatched,
+            }
+        })
+        .collect();
+    BragView {
+        header: header(snapshot, framework),
+        subjects,
+    }
+}
+
+pub fn team(snapshot: &Snapshot, framework: &Framework) -> TeamView {
+    let index = FrameworkIndex::new(framework);
+    let present: BTreeSet<ItemKind> = snapshot.items.iter().map(|i| i.kind).collect();
+    let kinds: Vec<KindCount> = ItemKind::ALL
+        .into_iter()
+        .filter(|k| present.contains(k))
+        .map(|kind| {
+            KindCount::new(
+                kind,
+                snapshot.items.iter().filter(|i| i.kind == kind).count(),
+            )
+        })
+        .collect();
+    let people = subjects(snapshot)
+        .into_iter()
+        .map(|(username, name)| {
+            let items = items_of(snapshot, &username);
+            let person = person_header(snapshot, &index, &username, name, &items);
+            let counts = kinds
+                .iter()
+                .map(|k| items.iter().filter(|i| i.kind == k.kind).count())
+                .collect();
+            let competencies = evidence_by_area(&index, &items)
+                .into_iter()
+                .flat_map(|area| {
+                    area.competencies.into_iter().map(move |c| CompetencyCount {
+                        count: c.items.len(),
+                        id: c.id,
+                        title: c.title,
+                        area: area.id.clone(),
+                        area_title: area.title.clone(),
+                    })
+                })
+                .collect();
+            PersonTeam {
+                person,
+                counts,
+                competencies,
+            }
+        })
+        .collect();
+    TeamView {
+        header: header(snapshot, framework),
+        kinds,
+        people,
+    }
+}
+
+fn header(snapshot: &Snapshot, framework: &Framework) -> Header {
+    let classified = snapshot.classification.is_some()
+        || snapshot.items.iter().any(|i| !i.competencies.is_empty());
+    Header {
+        tool: "gl-evidence",
+        version: env!("CARGO_PKG_VERSION"),
+        gitlab_url: snapshot.gitlab_url.clone(),
+        generated_at: snapshot
+            .generated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        generated_on: snapshot.generated_at.format("%Y-%m-%d").to_string(),
+        period: PeriodView {
+            from: snapshot.period.from.to_string(),
+            to: snapshot.period.to.to_string(),
+            label: snapshot.period.label(),
+        },
+        framework: FrameworkView {
+            id: framework.id.clone(),
+            name: framework.name.clone(),
+            competencies: framework.competencies.len(),
+        },
+        classified,
+        warnings: snapshot.sources.iter().filter_map(warning).collect(),
+        multiple_subjects: subjects(snapshot).len() > 1,
+    }
+}
+
+/// The snapshot's subjects in order, then anyone who has items but is not listed (a hand-edited
+/// or merged snapshot), so no evidence disappears.
+fn subjects(snapshot: &Snapshot) -> Vec<(String, Option<String>)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in &snapshot.subjects {
+        if seen.insert(s.username.clone()) {
+            out.push((s.username.clone(), s.name.clone()));
+        }
+    }
+    for item in &snapshot.items {
+        if seen.insert(item.subject.clone()) {
+            out.push((item.subject.clone(), None));
+        }
+    }
+    out
+}
+
+fn items_of<'a>(snapshot: &'a Snapshot, username: &str) -> Vec<&'a Item> {
+    snapshot
+        .items
+        .iter()
+        .filter(|i| i.subject == username)
+        .collect()
+}
+
+fn warning(source: &Source) -> Option<Warning> {
+    matches!(source.status, SourceStatus::Partial | SourceStatus::Failed).then(|| Warning {
+        source: source.name.clone(),
+        subject: source.subject.clone(),
+        status: source.status,
+        detail: source.detail.clone(),
+    })
+}
+
+fn person_header(
+    snapshot: &Snapshot,
+    index: &FrameworkIndex<'_>,
+    username: &str,
+    name: Option<String>,
+    items: &[&Item],
+) -> PersonHeader {
+    let totals = ItemKind::ALL
+        .into_iter()
+        .map(|kind| KindCount::new(kind, items.iter().filter(|i| i.kind == kind).count()))
+        .filter(|k| k.count > 0)
+        .collect();
+    let known: BTreeSet<&str> = snapshot
+        .subjects
+        .iter()
+        .map(|s| s.username.as_str())
+        .collect();
+    let warnings = snapshot
+        .sources
+        .iter()
+        .filter(|s| s.subject == username || !known.contains(s.subject.as_str()))
+        .filter_map(warning)
+        .collect();
+    let evidenced: BTreeSet<&str> = items
+        .iter()
+        .flat_map(|i| i.competencies.iter().map(|m| m.id.as_str()))
+        .filter(|id| index.framework.competency(id).is_some())
+        .collect();
+    PersonHeader {
+        username: username.to_string(),
+        display_name: name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| username.to_string()),
+        name,
+        totals,
+        total: items.len(),
+        matched: items.iter().filter(|i| !i.competencies.is_empty()).count(),
+        competencies_evidenced: evidenced.len(),
+        warnings,
+    }
+}
+
+/// Framework order, precomputed once per report.
+struct FrameworkIndex<'f> {
+    framework: &'f Framework,
+    /// Competency id → position in the framework.
+    position: HashMap<&'f str, usize>,
+    /// Areas in framework order, then any area that competencies name but the framework does not
+    /// list (shown under its id rather than lost).
+    areas: Vec<(String, String)>,
+}
+
+impl<'f> FrameworkIndex<'f> {
+    fn new(framework: &'f Framework) -> Self {
+        let position = framework
+            .competencies
+            .iter()
+            .enumerate()
+            .map(|(n, c)| (c.id.as_str(), n))
+            .collect();
+        let mut areas: Vec<(String, String)> = framework
+            .areas
+            .iter()
+            .map(|a| (a.id.clone(), a.title.clone()))
+            .collect();
+        for c in &framework.competencies {
+            if !areas.iter().any(|(id, _)| *id == c.area) {
+                areas.push((c.area.clone(), c.area.clone()));
+            }
+        }
+        FrameworkIndex {
+            framework,
+            position,
+            areas,
+        }
+    }
+}
+
+/// Each competency with its evidence, grouped by area in framework order.
+fn evidence_by_area(index: &FrameworkIndex<'_>, items: &[&Item]) -> Vec<AreaEvidence> {
+    // Best match per (competency, item): two rules may point one item at the same competency.
+    let mut by_competency: BTreeMap<&str, BTreeMap<&str, (&Item, &CompetencyMatch)>> =
+        BTreeMap::new();
+    for item in items {
+        for m in &item.competencies {
+            let slot = by_competency.entry(m.id.as_str()).or_default();
+            match slot.get(item.id.as_str()) {
+                Some((_, best)) if best.score >= m.score => {}
+                _ => {
+                    slot.insert(item.id.as_str(), (item, m));
+                }
+            }
+        }
+    }
+
+    let evidence = |id: &str,
+                    title: &str,
+                    statement: &str,
+                    matches: &BTreeMap<&str, (&Item, &CompetencyMatch)>| {
+        let mut items: Vec<Evidence> = matches
+            .values()
+            .map(|(item, m)| evidence_view(item, m))
+            .collect();
+        items.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| by_date(&a.item, &b.item))
+        });
+        CompetencyEvidence {
+            id: id.to_string(),
+            title: title.to_string(),
+            statement: statement.to_string(),
+            items,
+        }
+    };
+
+    let mut areas = Vec::new();
+    for (area_id, area_title) in &index.areas {
+        let competencies: Vec<CompetencyEvidence> = index
+            .framework
+            .competencies
+            .iter()
+            .filter(|c| c.area == *area_id)
+            .filter_map(|c| {
+                by_competency
+                    .get(c.id.as_str())
+                    .map(|m| evidence(&c.id, &c.title, &c.statement, m))
+            })
+            .collect();
+        if !competencies.is_empty() {
+            areas.push(AreaEvidence {
+                id: area_id.clone(),
+                title: area_title.clone(),
+                competencies,
+            });
+        }
+    }
+    let unknown: Vec<CompetencyEvidence> = by_competency
+        .iter()
+        .filter(|(id, _)| !index.position.contains_key(*id))
+        .map(|(id, m)| evidence(id, id, "", m))
+        .collect();
+    if !unknown.is_empty() {
+        areas.push(AreaEvidence {
+            id: UNKNOWN_AREA.to_string(),
+            title: format!("Not in the {} framework", index.framework.name),
+            competencies: unknown,
+        });
+    }
+    areas
+}
+
+fn gaps(index: &FrameworkIndex<'_>, evidenced: &BTreeSet<&str>) -> Vec<AreaGap> {
+    index
+        .areas
+        .iter()
+        .filter_map(|(area_id, area_title)| {
+            let competencies: Vec<CompetencyRef> = index
+                .framework
+                .competencies
+                .iter()
+                .filter(|c| c.area == *area_id && !evidenced.contains(c.id.as_str()))
+                .map(|c| CompetencyRef {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                })
+                .collect();
+            (!competencies.is_empty()).then(|| AreaGap {
+                id: area_id.clone(),
+                title: area_title.clone(),
+                competencies,
+            })
+        })
+        .collect()
+}
+
+/// Oldest first; undated items last; then title and id so equal dates stay in a stable order.
+fn by_date(a: &ItemView, b: &ItemView) -> Ordering {
+    match (&a.date, &b.date) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| a.title.cmp(&b.title))
+    .then_with(|| a.id.cmp(&b.id))
+}
+
+fn evidence_view(item: &Item, m: &CompetencyMatch) -> Evidence {
+    Evidence {
+        item: item_view(item),
+        score: (m.score * 100.0).round() / 100.0,
+        rule: m.rule.clone(),
+        reasons: m.reasons.clone(),
+        why: m.reasons.join("; "),
+    }
+}
+
+fn item_view(item: &Item) -> ItemView {
+    let role_detail = review_detail(item);
+    let mut facts = Vec::new();
+    match item.kind {
+        ItemKind::MergeRequest => {
+            if let (Some(add), Some(del)) = (item.additions, item.deletions) {
+                facts.push(format!("+{add}/-{del}"));
+            }
+            if item.merged_at.is_none() {
+                if let Some(state) = item.state.as_deref().filter(|s| *s != "merged") {
+                    facts.push(if state == "opened" {
+                        "open".to_string()
+                    } else {
+                        state.to_string()
+                    });
+                }
+            }
+        }
+        ItemKind::Review => facts.extend(role_detail.clone()),
+        ItemKind::Epic => {
+            if let Some(n) = item.child_count {
+                facts.push(format!(
+                    "{n} child {}",
+                    if n == 1 { "item" } else { "items" }
+                ));
+            }
+        }
+        ItemKind::Incident => {
+            if let Some(severity) = item.severity {
+                facts.push(format!("severity {severity}"));
+            }
+        }
+        ItemKind::OncallShift => {
+            if let Some(hours) = item.duration_hours {
+                facts.push(format!("{} h", trim_number(hours)));
+            }
+        }
+        ItemKind::Issue | ItemKind::Interview => {}
+    }
+    let kind_label = kind_singular(item.kind);
+    let detail = if facts.is_empty() {
+        kind_label.to_string()
+    } else {
+        format!("{kind_label}: {}", facts.join(", "))
+    };
+    ItemView {
+        id: item.id.clone(),
+        kind: item.kind,
+        kind_label,
+        role: item.role,
+        title: item.title.clone(),
+        url: item.web_url.clone(),
+        date: item.date().map(|d| d.format("%Y-%m-%d").to_string()),
+        project: item.project.clone().or_else(|| item.group.clone()),
+        labels: item.labels.clone(),
+        state: item.state.clone(),
+        confidential: item.confidential,
+        role_detail,
+        detail,
+    }
+}
+
+/// "approved, 7 comments" — what the subject did on a merge request they reviewed.
+fn review_detail(item: &Item) -> Option<String> {
+    if item.kind != ItemKind::Review {
+        return None;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    match (item.approved, item.role) {
+        (Some(true), _) => parts.push("approved".into()),
+        (Some(false), Role::Approver) => parts.push("not approved".into()),
+        // Otherwise the comment count says what they did; the role only when nothing else is known.
+        (_, role) if item.comments.is_none() => parts.push(role.as_str().into()),
+        _ => {}
+    }
+    if let Some(n) = item.comments {
+        parts.push(format!(
+            "{n} {}",
+            if n == 1 { "comment" } else { "comments" }
+        ));
+    }
+    Some(parts.join(", "))
+}
+
+fn trim_number(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
