@@ -14,7 +14,7 @@ use crate::gitlab::{Client, ClientOptions, RetryPolicy};
 use crate::harvest::{self, HarvestRequest};
 use crate::model::{Period, Snapshot};
 use crate::progress::Progress;
-use crate::report::{Format, ReportKind, Renderer};
+use crate::report::{Format, Renderer, ReportKind};
 
 /// The bundled sample quarter for `gl-evidence demo`.
 const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
@@ -103,7 +103,8 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let framework = load_framework(framework.as_deref(), &loaded.config)?;
             let text = if json {
-                let mut text = serde_json::to_string_pretty(&framework).expect("framework serialises");
+                let mut text =
+                    serde_json::to_string_pretty(&framework).expect("framework serialises");
                 text.push('\n');
                 text
             } else {
@@ -135,7 +136,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let mut snapshot = Snapshot::read(&snapshot)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             if snapshot.classification.is_none() {
-                tracing::info!("the snapshot is not classified yet: classifying it with {}", rules.name);
+                tracing::info!(
+                    "the snapshot is not classified yet: classifying it with {}",
+                    rules.name
+                );
                 classify::classify(&mut snapshot, &framework, &rules)?;
             }
             render_and_write(&snapshot, kind, &render, &framework, &loaded.config)?;
@@ -219,7 +223,11 @@ fn demo(out_dir: &Path) -> Result<Outcome> {
     let brag_path = out_dir.join("brag.md");
     write_file(&snapshot_path, &snapshot.to_json())?;
     write_file(&brag_path, &brag)?;
-    let matched = snapshot.items.iter().filter(|i| !i.competencies.is_empty()).count();
+    let matched = snapshot
+        .items
+        .iter()
+        .filter(|i| !i.competencies.is_empty())
+        .count();
     let competencies: std::collections::BTreeSet<&str> = snapshot
         .items
         .iter()
@@ -243,7 +251,8 @@ fn resolve_period(spec: &PeriodSpec, config: &Config) -> Result<Period> {
         PeriodSpec::Quarter(q) => Period::parse_quarter(q, config.periods.fiscal_year_start_month)?,
         PeriodSpec::Missing => {
             return Err(Error::Usage(
-                "a period is required: --quarter 2026Q3, or --from YYYY-MM-DD --to YYYY-MM-DD".into(),
+                "a period is required: --quarter 2026Q3, or --from YYYY-MM-DD --to YYYY-MM-DD"
+                    .into(),
             ))
         }
     })
@@ -258,7 +267,11 @@ fn load_framework(flag: Option<&Path>, config: &Config) -> Result<Framework> {
 
 fn load_mapping(mapping: &Mapping, config: &Config) -> Result<(Framework, RuleSet)> {
     let framework = load_framework(mapping.framework.as_deref(), config)?;
-    let rules = match mapping.rules.as_deref().or(config.classify.rules.as_deref()) {
+    let rules = match mapping
+        .rules
+        .as_deref()
+        .or(config.classify.rules.as_deref())
+    {
         Some(path) => RuleSet::load(path)?,
         None => RuleSet::builtin(),
     };

@@ -60,16 +60,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect merge requests and reviews from GitLab into a snapshot (JSON).
-    #[command(after_help = "Example:\n  gl-evidence harvest --user alice --quarter 2026Q3 --out alice.json")]
+    #[command(
+        after_help = "Example:\n  gl-evidence harvest --user alice --quarter 2026Q3 --out alice.json"
+    )]
     Harvest(HarvestArgs),
     /// Map every item of a snapshot to competencies, offline.
-    #[command(after_help = "Example:\n  gl-evidence classify alice.json --out alice.classified.json")]
+    #[command(
+        after_help = "Example:\n  gl-evidence classify alice.json --out alice.classified.json"
+    )]
     Classify(ClassifyArgs),
     /// Render a report from a snapshot, offline (classifying it first if needed).
     #[command(after_help = "Example:\n  gl-evidence report alice.json --kind brag --out brag.md")]
     Report(ReportArgs),
     /// Harvest, classify and render a brag document in one go.
-    #[command(after_help = "Example:\n  gl-evidence brag --user alice --quarter 2026Q3 --out brag.md")]
+    #[command(
+        after_help = "Example:\n  gl-evidence brag --user alice --quarter 2026Q3 --out brag.md"
+    )]
     Brag(BragArgs),
     /// Run classify and report on a bundled sample quarter: no network, no token.
     #[command(after_help = "Example:\n  gl-evidence demo --out-dir demo")]
@@ -87,10 +93,20 @@ pub enum Command {
 #[group(required = true, multiple = true)]
 pub struct PeriodArgs {
     /// First day, inclusive (UTC), YYYY-MM-DD.
-    #[arg(long, value_name = "YYYY-MM-DD", requires = "to", conflicts_with = "quarter")]
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        requires = "to",
+        conflicts_with = "quarter"
+    )]
     pub from: Option<String>,
     /// Last day, inclusive (UTC), YYYY-MM-DD.
-    #[arg(long, value_name = "YYYY-MM-DD", requires = "from", conflicts_with = "quarter")]
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        requires = "from",
+        conflicts_with = "quarter"
+    )]
     pub to: Option<String>,
     /// A calendar quarter (2026Q3) or fiscal quarter (FY27-Q3; the fiscal year starts in
     /// February unless the config says otherwise).
@@ -325,12 +341,56 @@ mod tests {
     #[test]
     fn period_flags_are_exclusive() {
         let parse = |args: &[&str]| Cli::try_parse_from(args);
-        assert!(parse(&["gl-evidence", "harvest", "--user", "a", "--quarter", "2026Q3"]).is_ok());
-        assert!(parse(&["gl-evidence", "harvest", "--user", "a", "--from", "2026-01-01", "--to", "2026-02-01"]).is_ok());
-        assert!(parse(&["gl-evidence", "harvest", "--user", "a"]).is_err(), "a period is required");
-        assert!(parse(&["gl-evidence", "harvest", "--user", "a", "--from", "2026-01-01"]).is_err());
-        assert!(parse(&["gl-evidence", "harvest", "--user", "a", "--quarter", "2026Q3", "--from", "2026-01-01", "--to", "2026-02-01"]).is_err());
-        assert!(parse(&["gl-evidence", "harvest", "--quarter", "2026Q3"]).is_err(), "a user is required");
+        assert!(parse(&[
+            "gl-evidence",
+            "harvest",
+            "--user",
+            "a",
+            "--quarter",
+            "2026Q3"
+        ])
+        .is_ok());
+        assert!(parse(&[
+            "gl-evidence",
+            "harvest",
+            "--user",
+            "a",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01"
+        ])
+        .is_ok());
+        assert!(
+            parse(&["gl-evidence", "harvest", "--user", "a"]).is_err(),
+            "a period is required"
+        );
+        assert!(parse(&[
+            "gl-evidence",
+            "harvest",
+            "--user",
+            "a",
+            "--from",
+            "2026-01-01"
+        ])
+        .is_err());
+        assert!(parse(&[
+            "gl-evidence",
+            "harvest",
+            "--user",
+            "a",
+            "--quarter",
+            "2026Q3",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01"
+        ])
+        .is_err());
+        assert!(
+            parse(&["gl-evidence", "harvest", "--quarter", "2026Q3"]).is_err(),
+            "a user is required"
+        );
         assert!(parse(&["gl-evidence", "--concurrency", "0", "demo"]).is_err());
     }
 }

@@ -162,7 +162,7 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: origin.to_string(),
-            message: describe_toml_error(&e),
+            message: describe_toml_error(&e, text),
         })?;
         config.validate(origin)?;
         Ok(config)
@@ -171,7 +171,10 @@ impl Config {
     /// Loads `explicit` (which must exist), else `$GL_EVIDENCE_CONFIG`, else the user config file
     /// if there is one, else the built-in default; then applies the environment.
     pub fn load(explicit: Option<&Path>, env: &Env) -> Result<LoadedConfig, ConfigError> {
-        let path = match explicit.map(Path::to_path_buf).or_else(|| env.config_path.clone()) {
+        let path = match explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env.config_path.clone())
+        {
             Some(path) => Some(path),
             None => default_path().filter(|p| p.is_file()),
         };
@@ -208,7 +211,10 @@ impl Config {
         if !(1..=100).contains(&self.harvest.page_size) {
             return Err(invalid(
                 "harvest.page_size",
-                format!("{} is out of range: GitLab allows 1 to 100", self.harvest.page_size),
+                format!(
+                    "{} is out of range: GitLab allows 1 to 100",
+                    self.harvest.page_size
+                ),
             ));
         }
         if self.network.timeout_secs == 0 {
@@ -217,12 +223,18 @@ impl Config {
         if !(1..=12).contains(&self.periods.fiscal_year_start_month) {
             return Err(invalid(
                 "periods.fiscal_year_start_month",
-                format!("{} is not a month: use 1 to 12", self.periods.fiscal_year_start_month),
+                format!(
+                    "{} is not a month: use 1 to 12",
+                    self.periods.fiscal_year_start_month
+                ),
             ));
         }
         if let Some(cmd) = &self.token_command {
             if cmd.trim().is_empty() {
-                return Err(invalid("token_command", "is empty: remove it or name a command".into()));
+                return Err(invalid(
+                    "token_command",
+                    "is empty: remove it or name a command".into(),
+                ));
             }
         }
         Ok(())
@@ -269,8 +281,9 @@ impl Config {
 
 /// Checks a GitLab base URL: http(s), no query, no credentials.
 pub fn parse_gitlab_url(value: &str) -> Result<Url, String> {
-    let url = Url::parse(value.trim())
-        .map_err(|e| format!("{value:?} is not a URL ({e}): use e.g. https://gitlab.example.com"))?;
+    let url = Url::parse(value.trim()).map_err(|e| {
+        format!("{value:?} is not a URL ({e}): use e.g. https://gitlab.example.com")
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{value:?} must start with https:// (or http://)"));
     }
@@ -308,17 +321,17 @@ pub fn write_example(path: &Path, force: bool) -> Result<(), ConfigError> {
     std::fs::write(path, EXAMPLE_CONFIG).map_err(write_err)
 }
 
-fn describe_toml_error(e: &toml::de::Error) -> String {
-    // toml's message includes the line, a caret and e.g. "unknown field `retries`, expected one of …".
-    let mut message = e.message().to_string();
-    if let Some(span) = e.span() {
-        message = format!("{message} (at byte {}..{})", span.start, span.end);
-    }
-    let full = e.to_string();
-    if full.contains('|') {
-        format!("{}\n{}", message, full.trim_end())
-    } else {
-        message
+/// toml's own message, with the line and column of the offending key.
+fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
     }
 }
 
@@ -374,7 +387,10 @@ mod tests {
         for (text, key) in [
             ("[harvest]\nconcurrency = 0\n", "harvest.concurrency"),
             ("[harvest]\npage_size = 500\n", "harvest.page_size"),
-            ("[periods]\nfiscal_year_start_month = 13\n", "periods.fiscal_year_start_month"),
+            (
+                "[periods]\nfiscal_year_start_month = 13\n",
+                "periods.fiscal_year_start_month",
+            ),
             ("gitlab_url = \"ftp://x\"\n", "gitlab_url"),
             ("gitlab_url = \"https://user:pw@x\"\n", "gitlab_url"),
         ] {
@@ -405,8 +421,10 @@ mod tests {
 
     #[test]
     fn token_command_is_used_and_its_failure_explained() {
-        let mut c = Config::default();
-        c.token_command = Some("echo glpat-from-command".into());
+        let mut c = Config {
+            token_command: Some("echo glpat-from-command".into()),
+            ..Config::default()
+        };
         let t = c.resolve_token(&Env::default()).unwrap();
         assert_eq!(t.expose(), "glpat-from-command");
         assert_eq!(format!("{t:?}"), "Secret(***)");
@@ -414,7 +432,10 @@ mod tests {
         let err = c.resolve_token(&Env::default()).unwrap_err().to_string();
         assert!(err.contains("nope") && err.contains("exit"), "{err}");
         c.token_command = None;
-        assert!(matches!(c.resolve_token(&Env::default()), Err(ConfigError::NoToken)));
+        assert!(matches!(
+            c.resolve_token(&Env::default()),
+            Err(ConfigError::NoToken)
+        ));
     }
 
     #[test]
@@ -422,7 +443,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/config.toml");
         write_example(&path, false).unwrap();
-        assert!(matches!(write_example(&path, false), Err(ConfigError::Exists { .. })));
+        assert!(matches!(
+            write_example(&path, false),
+            Err(ConfigError::Exists { .. })
+        ));
         write_example(&path, true).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), EXAMPLE_CONFIG);
     }

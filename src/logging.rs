@@ -13,7 +13,11 @@ pub fn init(verbose: u8, quiet: bool) {
     // Other crates' chatter (hyper, rustls) only at -vv.
     let filter = tracing_subscriber::filter::Targets::new()
         .with_target("gl_evidence", level)
-        .with_default(if verbose >= 2 { level } else { LevelFilter::WARN });
+        .with_default(if verbose >= 2 {
+            level
+        } else {
+            LevelFilter::WARN
+        });
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let _ = tracing_subscriber::registry()
@@ -22,7 +26,10 @@ pub fn init(verbose: u8, quiet: bool) {
                 .with_writer(std::io::stderr)
                 .with_target(false)
                 .without_time()
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none()),
+                .with_ansi(
+                    std::io::IsTerminal::is_terminal(&std::io::stderr())
+                        && std::env::var_os("NO_COLOR").is_none(),
+                ),
         )
         .with(filter)
         .try_init();

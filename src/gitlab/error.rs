@@ -29,7 +29,7 @@ pub enum GitlabError {
     GraphQl { operation: String, messages: String },
     #[error("GitLab repeated page {page} of {url}: stopped to avoid an endless loop")]
     RepeatedPage { url: String, page: String },
-    #[error("gave up on {url} after {attempts} attempts: {last}")]
+    #[error("{last}\n  (gave up after {attempts} attempts)")]
     RetriesExhausted {
         url: String,
         attempts: u32,

@@ -47,8 +47,11 @@ impl Client {
         let (data, _) = self
             .send(
                 || {
-                    self.authorize(self.inner.http.post(self.inner.graphql.clone()), Auth::Bearer)
-                        .json(&body)
+                    self.authorize(
+                        self.inner.http.post(self.inner.graphql.clone()),
+                        Auth::Bearer,
+                    )
+                    .json(&body)
                 },
                 &shown,
                 counter,
@@ -87,7 +90,11 @@ impl Client {
 }
 
 /// Turns GraphQL `errors` into the most helpful error.
-fn classify_errors(operation: &str, url: &str, messages: &[(String, Option<String>)]) -> GitlabError {
+fn classify_errors(
+    operation: &str,
+    url: &str,
+    messages: &[(String, Option<String>)],
+) -> GitlabError {
     let find = |pred: &dyn Fn(&str, Option<&str>) -> bool| {
         messages
             .iter()
@@ -100,7 +107,9 @@ fn classify_errors(operation: &str, url: &str, messages: &[(String, Option<Strin
         };
     }
     if let Some(message) = find(&|m, c| {
-        c == Some("undefinedField") || c == Some("argumentNotAccepted") || m.contains("doesn't exist on type")
+        c == Some("undefinedField")
+            || c == Some("argumentNotAccepted")
+            || m.contains("doesn't exist on type")
     }) {
         return GitlabError::UnknownField {
             operation: operation.to_string(),
@@ -140,14 +149,20 @@ mod tests {
         let e = classify_errors(
             "Op",
             "u",
-            &errs(&[("Field 'epic' doesn't exist on type 'Issue'", Some("undefinedField"))]),
+            &errs(&[(
+                "Field 'epic' doesn't exist on type 'Issue'",
+                Some("undefinedField"),
+            )]),
         );
         assert!(matches!(e, GitlabError::UnknownField { .. }));
         assert!(e.to_string().contains("Community Edition"));
         let e = classify_errors(
             "Op",
             "u",
-            &errs(&[("Query has complexity of 301, which exceeds max complexity of 250", None)]),
+            &errs(&[(
+                "Query has complexity of 301, which exceeds max complexity of 250",
+                None,
+            )]),
         );
         assert!(matches!(e, GitlabError::TooComplex { .. }));
         let e = classify_errors("Op", "u", &errs(&[("a", None), ("b", None)]));

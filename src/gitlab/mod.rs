@@ -130,7 +130,10 @@ impl Client {
     fn authorize(&self, request: RequestBuilder, auth: Auth) -> RequestBuilder {
         let (name, value) = match auth {
             Auth::PrivateToken => ("PRIVATE-TOKEN", self.inner.token.expose().to_string()),
-            Auth::Bearer => ("Authorization", format!("Bearer {}", self.inner.token.expose())),
+            Auth::Bearer => (
+                "Authorization",
+                format!("Bearer {}", self.inner.token.expose()),
+            ),
         };
         match HeaderValue::from_str(&value) {
             Ok(mut value) => {
@@ -157,7 +160,12 @@ impl Client {
         loop {
             self.wait_for_pacing().await;
             let outcome = {
-                let _permit = self.inner.permits.acquire().await.expect("semaphore never closed");
+                let _permit = self
+                    .inner
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("semaphore never closed");
                 counter.bump();
                 let started = Instant::now();
                 let result = build().send().await;
@@ -215,10 +223,7 @@ impl Client {
                     last: Box::new(retryable),
                 });
             }
-            tracing::info!(
-                "retrying {url} in {} ms ({retryable})",
-                wait.as_millis()
-            );
+            tracing::info!("retrying {url} in {} ms ({retryable})", wait.as_millis());
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -253,7 +258,10 @@ impl Client {
             .map(|d| d.min(self.inner.retry.max_wait));
         let mut not_before = self.inner.not_before.lock().await;
         *not_before = delay.map(|d| {
-            tracing::debug!("rate-limit budget low: pacing requests {} ms apart", d.as_millis());
+            tracing::debug!(
+                "rate-limit budget low: pacing requests {} ms apart",
+                d.as_millis()
+            );
             Instant::now() + d
         });
     }
@@ -329,9 +337,13 @@ pub(crate) fn sanitize_message(text: &str) -> String {
     }
 }
 
+/// The causes under a reqwest error (its own message repeats the URL we already show).
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
+    let Some(first) = e.source() else {
+        return e.to_string();
+    };
+    let mut text = first.to_string();
+    let mut source = first.source();
     while let Some(s) = source {
         let part = s.to_string();
         if !text.contains(&part) {
@@ -349,8 +361,14 @@ mod tests {
 
     #[test]
     fn messages_are_extracted_and_sanitised() {
-        assert_eq!(gitlab_message(br#"{"message":"401 Unauthorized"}"#), "401 Unauthorized");
-        assert_eq!(gitlab_message(br#"{"error":"insufficient_scope"}"#), "insufficient_scope");
+        assert_eq!(
+            gitlab_message(br#"{"message":"401 Unauthorized"}"#),
+            "401 Unauthorized"
+        );
+        assert_eq!(
+            gitlab_message(br#"{"error":"insufficient_scope"}"#),
+            "insufficient_scope"
+        );
         assert_eq!(
             gitlab_message(br#"{"errors":[{"message":"Invalid token"}]}"#),
             "Invalid token"
@@ -377,9 +395,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            client.rest_url("users", &[("username", "a b".into())]).as_str(),
+            client
+                .rest_url("users", &[("username", "a b".into())])
+                .as_str(),
             "https://example.com/gitlab/api/v4/users?username=a+b"
         );
-        assert_eq!(client.inner.graphql.as_str(), "https://example.com/gitlab/api/graphql");
+        assert_eq!(
+            client.inner.graphql.as_str(),
+            "https://example.com/gitlab/api/graphql"
+        );
     }
 }

@@ -27,7 +27,12 @@ impl RetryPolicy {
 
     /// The wait GitLab asks for on a 429: `Retry-After` seconds, else until `RateLimit-Reset`,
     /// else the backoff; never longer than `max_wait`.
-    pub fn rate_limited_wait(&self, headers: &HeaderMap, attempt: u32, now: SystemTime) -> Duration {
+    pub fn rate_limited_wait(
+        &self,
+        headers: &HeaderMap,
+        attempt: u32,
+        now: SystemTime,
+    ) -> Duration {
         let asked = retry_after(headers).or_else(|| until_reset(headers, now));
         match asked {
             Some(wait) => wait.min(self.max_wait),
@@ -88,7 +93,10 @@ mod tests {
         for attempt in 0..20 {
             let ceiling = (100u64 << attempt.min(16)).min(10_000);
             let wait = p.backoff(attempt).as_millis() as u64;
-            assert!(wait >= ceiling / 2 && wait <= ceiling, "attempt {attempt}: {wait}");
+            assert!(
+                wait >= ceiling / 2 && wait <= ceiling,
+                "attempt {attempt}: {wait}"
+            );
         }
     }
 

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::gitlab::graphql::{authored_merge_requests, project_merge_requests, review_requested_merge_requests};
+use crate::gitlab::graphql::{
+    authored_merge_requests, project_merge_requests, review_requested_merge_requests,
+};
 use crate::model::{Item, ItemKind, Period, Role};
 
 /// Descriptions are cut to this many bytes: enough for the rules, small snapshots.
@@ -136,7 +138,14 @@ impl MergeRequestRecord {
                 self.iid
             )
         });
-        let mut item = Item::new(kind, role, subject, self.id.clone(), web_url, self.title.clone());
+        let mut item = Item::new(
+            kind,
+            role,
+            subject,
+            self.id.clone(),
+            web_url,
+            self.title.clone(),
+        );
         item.description = self
             .description
             .as_deref()
@@ -158,7 +167,12 @@ impl MergeRequestRecord {
 }
 
 /// An authored merge request is evidence for the period if it was created, merged or closed in it.
-pub fn authored_item(mr: &MergeRequestRecord, subject: &str, period: &Period, base_url: &str) -> Option<Item> {
+pub fn authored_item(
+    mr: &MergeRequestRecord,
+    subject: &str,
+    period: &Period,
+    base_url: &str,
+) -> Option<Item> {
     if !mr.is_by(subject) {
         return None;
     }
@@ -186,13 +200,18 @@ pub fn review_item(
         .iter()
         .find(|r| r.username.eq_ignore_ascii_case(subject));
     let approved = reviewer.is_some_and(|r| r.approved)
-        || mr.approved_by.iter().any(|u| u.eq_ignore_ascii_case(subject))
+        || mr
+            .approved_by
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(subject))
         || activity.is_some_and(|a| a.approved);
     let comments = activity.map_or(0, |a| a.comments);
     if reviewer.is_none() && !approved && comments == 0 {
         return None;
     }
-    let active_in_period = activity.and_then(|a| a.last_at).is_some_and(|at| period.contains(at));
+    let active_in_period = activity
+        .and_then(|a| a.last_at)
+        .is_some_and(|at| period.contains(at));
     let mr_in_period = [mr.created_at, mr.merged_at]
         .into_iter()
         .flatten()
@@ -257,14 +276,26 @@ mod tests {
     #[test]
     fn authored_in_period_by_creation_merge_or_close() {
         let m = mr("alice");
-        assert!(authored_item(&m, "alice", &q3(), "").is_some(), "merged in period");
+        assert!(
+            authored_item(&m, "alice", &q3(), "").is_some(),
+            "merged in period"
+        );
         let mut outside = mr("alice");
         outside.merged_at = t("2026-06-30T23:59:59Z");
         assert!(authored_item(&outside, "alice", &q3(), "").is_none());
         outside.closed_at = t("2026-09-30T23:00:00Z");
-        assert!(authored_item(&outside, "alice", &q3(), "").is_some(), "closed in period");
-        assert!(authored_item(&m, "alice2", &q3(), "").is_none(), "similar name");
-        assert!(authored_item(&m, "ALICE", &q3(), "").is_some(), "usernames are case-insensitive");
+        assert!(
+            authored_item(&outside, "alice", &q3(), "").is_some(),
+            "closed in period"
+        );
+        assert!(
+            authored_item(&m, "alice2", &q3(), "").is_none(),
+            "similar name"
+        );
+        assert!(
+            authored_item(&m, "ALICE", &q3(), "").is_some(),
+            "usernames are case-insensitive"
+        );
     }
 
     #[test]
@@ -292,7 +323,10 @@ mod tests {
         assert_eq!((item.comments, item.approved), (Some(0), Some(false)));
 
         m.approved_by = vec!["alice".into()];
-        assert_eq!(review_item(&m, "alice", None, &q3(), "").unwrap().role, Role::Approver);
+        assert_eq!(
+            review_item(&m, "alice", None, &q3(), "").unwrap().role,
+            Role::Approver
+        );
 
         let own = mr("alice");
         let activity = ReviewActivity {
@@ -300,10 +334,16 @@ mod tests {
             approved: false,
             last_at: t("2026-07-10T00:00:00Z"),
         };
-        assert!(review_item(&own, "alice", Some(&activity), &q3(), "").is_none(), "own MR");
+        assert!(
+            review_item(&own, "alice", Some(&activity), &q3(), "").is_none(),
+            "own MR"
+        );
 
         let other = mr("carol");
-        assert!(review_item(&other, "alice", None, &q3(), "").is_none(), "no involvement");
+        assert!(
+            review_item(&other, "alice", None, &q3(), "").is_none(),
+            "no involvement"
+        );
         let item = review_item(&other, "alice", Some(&activity), &q3(), "").unwrap();
         assert_eq!((item.role, item.comments), (Role::Commenter, Some(3)));
     }

@@ -53,7 +53,9 @@ pub(super) async fn paginate(
             }
             Err(GitlabError::TooComplex { .. }) if page_size > MIN_PAGE_SIZE => {
                 page_size = (page_size / 2).max(MIN_PAGE_SIZE);
-                tracing::info!("GitLab found the query too complex; retrying with pages of {page_size}");
+                tracing::info!(
+                    "GitLab found the query too complex; retrying with pages of {page_size}"
+                );
             }
             Err(error) => return (records, Some(error)),
         }
@@ -79,11 +81,19 @@ pub(super) async fn harvest_authored(
                 first,
                 after,
             };
-            let data = client.graphql::<AuthoredMergeRequests>(variables, counter).await?;
+            let data = client
+                .graphql::<AuthoredMergeRequests>(variables, counter)
+                .await?;
             let connection = data.user.and_then(|u| u.authored_merge_requests);
             Ok(match connection {
                 Some(c) => MergeRequestPage {
-                    records: c.nodes.into_iter().flatten().flatten().map(Into::into).collect(),
+                    records: c
+                        .nodes
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(Into::into)
+                        .collect(),
                     has_next: c.page_info.has_next_page,
                     end_cursor: c.page_info.end_cursor,
                 },

@@ -19,7 +19,10 @@ use crate::progress::Progress;
 #[derive(Debug, thiserror::Error)]
 pub enum HarvestError {
     #[error("unknown GitLab user `{username}` on {gitlab_url}\n  hint: use the username (as in @{username}), not the display name; check --gitlab-url")]
-    UnknownUser { username: String, gitlab_url: String },
+    UnknownUser {
+        username: String,
+        gitlab_url: String,
+    },
     #[error("{0}")]
     Gitlab(#[from] GitlabError),
 }

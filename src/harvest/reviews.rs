@@ -53,7 +53,12 @@ pub(super) async fn harvest_reviews(
             let connection = data.user.and_then(|u| u.review_requested_merge_requests);
             Ok(page_of(connection.map(|c| {
                 (
-                    c.nodes.into_iter().flatten().flatten().map(Into::into).collect(),
+                    c.nodes
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(Into::into)
+                        .collect(),
                     c.page_info.has_next_page,
                     c.page_info.end_cursor,
                 )
@@ -62,7 +67,8 @@ pub(super) async fn harvest_reviews(
         |n| progress.set("review requests", n),
     );
     let events = fetch_events(client, request, subject, counter);
-    let ((mut records, requested_error), (activity, events_error)) = tokio::join!(requested, events);
+    let ((mut records, requested_error), (activity, events_error)) =
+        tokio::join!(requested, events);
     errors.extend(requested_error);
     errors.extend(events_error);
 
@@ -99,9 +105,7 @@ pub(super) async fn harvest_reviews(
     }
 }
 
-fn page_of(
-    parts: Option<(Vec<MergeRequestRecord>, bool, Option<String>)>,
-) -> MergeRequestPage {
+fn page_of(parts: Option<(Vec<MergeRequestRecord>, bool, Option<String>)>) -> MergeRequestPage {
     let (records, has_next, end_cursor) = parts.unwrap_or_default();
     MergeRequestPage {
         records,
@@ -120,7 +124,10 @@ async fn fetch_events(
     request: &HarvestRequest,
     subject: &Subject,
     counter: &RequestCounter,
-) -> (HashMap<MergeRequestKey, ReviewActivity>, Option<GitlabError>) {
+) -> (
+    HashMap<MergeRequestKey, ReviewActivity>,
+    Option<GitlabError>,
+) {
     let Some(user_id) = subject.id else {
         return (HashMap::new(), None);
     };
@@ -211,7 +218,9 @@ async fn fetch_project_merge_requests(
                     first,
                     after,
                 };
-                let data = client.graphql::<ProjectMergeRequests>(variables, counter).await?;
+                let data = client
+                    .graphql::<ProjectMergeRequests>(variables, counter)
+                    .await?;
                 let connection = data
                     .projects
                     .and_then(|p| p.nodes)
@@ -222,7 +231,12 @@ async fn fetch_project_merge_requests(
                     .and_then(|p| p.merge_requests);
                 Ok(page_of(connection.map(|c| {
                     (
-                        c.nodes.into_iter().flatten().flatten().map(Into::into).collect(),
+                        c.nodes
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .map(Into::into)
+                            .collect(),
                         c.page_info.has_next_page,
                         c.page_info.end_cursor,
                     )
@@ -291,7 +305,10 @@ mod tests {
         let a = summarise_events(&comments, &approvals, &period);
         assert_eq!(a.len(), 3, "the issue comment is not a review: {a:?}");
         assert_eq!(a[&(1, 5)].comments, 2);
-        assert_eq!(a[&(1, 5)].last_at, Some("2026-07-03T00:00:00Z".parse().unwrap()));
+        assert_eq!(
+            a[&(1, 5)].last_at,
+            Some("2026-07-03T00:00:00Z".parse().unwrap())
+        );
         assert_eq!(a[&(2, 5)].comments, 1);
         assert!(a[&(1, 9)].approved && a[&(1, 9)].comments == 0);
     }

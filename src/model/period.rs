@@ -71,8 +71,13 @@ impl Period {
                 _ => return Err(bad()),
             };
             // A fiscal year starting in January is the calendar year; otherwise FY N began in N-1.
-            let first_year = if fiscal_start_month == 1 { year } else { year - 1 };
-            let fy_start = NaiveDate::from_ymd_opt(first_year, fiscal_start_month, 1).ok_or_else(bad)?;
+            let first_year = if fiscal_start_month == 1 {
+                year
+            } else {
+                year - 1
+            };
+            let fy_start =
+                NaiveDate::from_ymd_opt(first_year, fiscal_start_month, 1).ok_or_else(bad)?;
             fy_start + Months::new(3 * (quarter - 1))
         } else {
             if year_part.len() != 4 {
@@ -172,9 +177,15 @@ mod tests {
 
     #[test]
     fn bad_quarters_are_rejected() {
-        for bad in ["", "2026", "2026Q5", "2026Q0", "Q3", "26Q3", "FY-Q3", "FY27-Q", "2026Q33", "FY123-Q1", "abcdQ1", "2026Q3x"] {
+        for bad in [
+            "", "2026", "2026Q5", "2026Q0", "Q3", "26Q3", "FY-Q3", "FY27-Q", "2026Q33", "FY123-Q1",
+            "abcdQ1", "2026Q3x",
+        ] {
             assert!(
-                matches!(Period::parse_quarter(bad, 2), Err(PeriodError::BadQuarter { .. })),
+                matches!(
+                    Period::parse_quarter(bad, 2),
+                    Err(PeriodError::BadQuarter { .. })
+                ),
                 "{bad:?} should be rejected"
             );
         }

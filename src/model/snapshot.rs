@@ -26,7 +26,9 @@ pub enum SnapshotError {
         path: String,
         source: serde_json::Error,
     },
-    #[error("{path} is not a gl-evidence snapshot (format is {found:?}, expected {SNAPSHOT_FORMAT:?})")]
+    #[error(
+        "{path} is not a gl-evidence snapshot (format is {found:?}, expected {SNAPSHOT_FORMAT:?})"
+    )]
     WrongFormat { path: String, found: String },
     #[error("{path} is snapshot version {found}, but this gl-evidence reads version {SNAPSHOT_VERSION}\n  hint: re-harvest it, or use the gl-evidence release that wrote it")]
     WrongVersion { path: String, found: u32 },
@@ -295,7 +297,14 @@ pub struct Item {
 
 impl Item {
     /// A minimal item; callers fill in what they know.
-    pub fn new(kind: ItemKind, role: Role, subject: &str, id: String, web_url: String, title: String) -> Self {
+    pub fn new(
+        kind: ItemKind,
+        role: Role,
+        subject: &str,
+        id: String,
+        web_url: String,
+        title: String,
+    ) -> Self {
         Item {
             kind,
             role,
