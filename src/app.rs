@@ -185,7 +185,7 @@ fn outcome_of(snapshot: &Snapshot) -> Outcome {
             )
         }) {
             eprintln!(
-                "warning: source `{}` for {} is {:?}: {}",
+                "warning: source `{}` for {} is {}: {}",
                 source.name,
                 source.subject,
                 source.status,

@@ -135,7 +135,6 @@ pub struct Env {
     pub gitlab_url: Option<String>,
     pub ci_server_url: Option<String>,
     pub token: Option<String>,
-    pub config_path: Option<PathBuf>,
 }
 
 impl Env {
@@ -145,7 +144,6 @@ impl Env {
             gitlab_url: var("GITLAB_URL"),
             ci_server_url: var("CI_SERVER_URL"),
             token: var("GITLAB_TOKEN").or_else(|| var("GL_EVIDENCE_TOKEN")),
-            config_path: var("GL_EVIDENCE_CONFIG").map(PathBuf::from),
         }
     }
 }
@@ -168,14 +166,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Loads `explicit` (which must exist), else `$GL_EVIDENCE_CONFIG`, else the user config file
-    /// if there is one, else the built-in default; then applies the environment.
+    /// Loads `explicit` (`--config` or `$GL_EVIDENCE_CONFIG`; it must exist), else the user
+    /// config file if there is one, else the built-in default; then applies the environment.
     pub fn load(explicit: Option<&Path>, env: &Env) -> Result<LoadedConfig, ConfigError> {
-        let path = match explicit
-            .map(Path::to_path_buf)
-            .or_else(|| env.config_path.clone())
-        {
-            Some(path) => Some(path),
+        let path = match explicit {
+            Some(path) => Some(path.to_path_buf()),
             None => default_path().filter(|p| p.is_file()),
         };
         let mut config = match &path {

@@ -21,6 +21,8 @@ pub enum GitlabError {
     Timeout { url: String, secs: u64 },
     #[error("GitLab sent an answer gl-evidence cannot read from {url}: {detail}")]
     InvalidBody { url: String, detail: String },
+    #[error("GitLab answered {url} in a shape gl-evidence does not expect: {detail}\n  hint: the instance may run a GitLab version gl-evidence does not support yet; please report it")]
+    UnexpectedShape { url: String, detail: String },
     #[error("this GitLab instance does not know a field gl-evidence asks for in {operation}: {message}\n  hint: the instance may be older than GitLab 17 or a Community Edition (Free) server without this feature")]
     UnknownField { operation: String, message: String },
     #[error("GitLab found the {operation} query too complex: {message}")]

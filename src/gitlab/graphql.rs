@@ -57,10 +57,7 @@ impl Client {
                 counter,
                 |bytes| {
                     let response: Response<Q::ResponseData> = serde_json::from_slice(bytes)
-                        .map_err(|e| GitlabError::InvalidBody {
-                            url: shown.clone(),
-                            detail: e.to_string(),
-                        })?;
+                        .map_err(|e| super::decode_error(&shown, &e))?;
                     let messages: Vec<(String, Option<String>)> = response
                         .errors
                         .unwrap_or_default()

@@ -267,6 +267,22 @@ impl Client {
     }
 }
 
+/// A body that is not what we asked for: cut off or garbled (worth another try), or whole JSON of
+/// the wrong shape (retrying cannot help).
+pub(crate) fn decode_error(url: &str, e: &serde_json::Error) -> GitlabError {
+    if e.is_data() {
+        GitlabError::UnexpectedShape {
+            url: url.to_string(),
+            detail: e.to_string(),
+        }
+    } else {
+        GitlabError::InvalidBody {
+            url: url.to_string(),
+            detail: e.to_string(),
+        }
+    }
+}
+
 fn is_retryable(error: &GitlabError) -> bool {
     match error {
         GitlabError::Status { status, .. } => *status == 429 || *status >= 500,
@@ -376,6 +392,21 @@ mod tests {
         assert_eq!(gitlab_message(b"Retry later\n"), "Retry later");
         assert_eq!(sanitize_message("a\x1b[31mb\u{7}"), "a [31mb");
         assert_eq!(sanitize_message(&"x".repeat(500)).chars().count(), 201);
+    }
+
+    #[test]
+    fn cut_off_bodies_are_retried_but_wrong_shapes_are_not() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Wanted {
+            #[allow(dead_code)]
+            id: u64,
+        }
+        let cut = serde_json::from_slice::<Wanted>(br#"{"id": 1"#).unwrap_err();
+        assert!(is_retryable(&decode_error("u", &cut)));
+        let shape = serde_json::from_slice::<Wanted>(br#"{"name": "x"}"#).unwrap_err();
+        let error = decode_error("u", &shape);
+        assert!(matches!(error, GitlabError::UnexpectedShape { .. }));
+        assert!(!is_retryable(&error));
     }
 
     #[test]

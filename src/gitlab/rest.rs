@@ -42,12 +42,7 @@ impl Client {
             },
             &shown,
             counter,
-            |body| {
-                serde_json::from_slice(body).map_err(|e| GitlabError::InvalidBody {
-                    url: shown.clone(),
-                    detail: e.to_string(),
-                })
-            },
+            |body| serde_json::from_slice(body).map_err(|e| super::decode_error(&shown, &e)),
         )
         .await
     }

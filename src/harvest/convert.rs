@@ -10,6 +10,9 @@ use crate::model::{Item, ItemKind, Period, Role};
 /// Descriptions are cut to this many bytes: enough for the rules, small snapshots.
 pub const DESCRIPTION_LIMIT: usize = 4096;
 
+/// Changed paths kept per merge request: enough for path rules, bounded for huge refactors.
+pub const CHANGED_PATHS_LIMIT: usize = 300;
+
 /// A merge request as the GraphQL `MergeRequestFields` fragment describes it, independent of
 /// which generated query type carried it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +36,7 @@ pub struct MergeRequestRecord {
     pub labels: Vec<String>,
     pub additions: Option<u64>,
     pub deletions: Option<u64>,
+    pub changed_paths: Vec<String>,
     pub reviewers: Vec<ReviewerRecord>,
     pub approved_by: Vec<String>,
 }
@@ -87,6 +91,13 @@ macro_rules! impl_from_fragment {
                         .diff_stats_summary
                         .as_ref()
                         .and_then(|d| u64::try_from(d.deletions).ok()),
+                    changed_paths: mr
+                        .diff_stats
+                        .into_iter()
+                        .flatten()
+                        .map(|d| d.path)
+                        .take(CHANGED_PATHS_LIMIT)
+                        .collect(),
                     reviewers: flat(mr.reviewers.and_then(|r| r.nodes))
                         .map(|r| ReviewerRecord {
                             username: r.username,
@@ -162,6 +173,7 @@ impl MergeRequestRecord {
         item.confidential = self.visibility.as_deref() == Some("private");
         item.additions = self.additions;
         item.deletions = self.deletions;
+        item.changed_paths = self.changed_paths.clone();
         item
     }
 }

@@ -70,9 +70,6 @@ pub async fn harvest(
                 (Some(_), true) => SourceStatus::Failed,
                 (Some(_), false) => SourceStatus::Partial,
             };
-            if let Some(error) = &outcome.error {
-                tracing::warn!("{} for {}: {error}", outcome.name, subject.username);
-            }
             snapshot.sources.push(Source {
                 name: outcome.name.to_string(),
                 subject: subject.username.clone(),

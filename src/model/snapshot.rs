@@ -149,6 +149,17 @@ pub enum SourceStatus {
     Failed,
 }
 
+impl fmt::Display for SourceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceStatus::Ok => "ok",
+            SourceStatus::Partial => "partial",
+            SourceStatus::Skipped => "skipped",
+            SourceStatus::Failed => "failed",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {

@@ -1,0 +1,1694 @@
+//! A fake GitLab on loopback that the tests point the real `gl-evidence` binary at.
+//!
+//! It serves a [`Dataset`] through exactly the requests the client is meant to make (user lookup,
+//! user events, the token owner, and three GraphQL operations answered by `operationName`), with
+//! GitLab's headers and quirks: offset paging with `x-next-page`/`Link` (and `x-total` omitted
+//! past 10,000 rows), `RateLimit-*` on every answer, exclusive `after`/`before` dates on events,
+//! inclusive `createdBefore` on merge requests, GraphQL cursor paging capped at 100 per page.
+//! GraphQL answers are cut down to exactly what the query document selects (aliases and
+//! fragments included); a selected field the fake does not know is an error naming it, so a
+//! changed query shows at once where the fake must grow. Anything else gets GitLab's
+//! `404 Not Found` and is recorded, so a test can prove the client asked for nothing it should
+//! not. [`Faults`] injects latency, 429s, 5xx, bodies cut off mid-transfer, GraphQL errors and
+//! a path prefix, optionally only on chosen routes or operations.
+//!
+//! Each [`FakeGitlab`] runs its own tokio runtime on a background thread, because the tests
+//! drive a separate process and block on it; dropping the handle stops the server.
+//!
+//! Shapes follow the real answers in `../shared/gitlab/fixtures/` (the events API, REST and
+//! GraphQL errors, GraphQL connections); all data here is made up.
+
+#![allow(dead_code)] // Not every test uses every knob.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+/// The token the fake accepts unless a test says otherwise.
+pub const TOKEN: &str = "test-token";
+
+/// Parses an RFC 3339 time written in a test (`"2026-07-03T10:00:00Z"`).
+pub fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("bad time {text:?} in test data: {e}"))
+        .with_timezone(&Utc)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data a fake instance holds.
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    pub name: String,
+    /// `active`, `blocked`, …
+    pub state: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: u64,
+    pub full_path: String,
+    /// `public`, `internal` or `private`.
+    pub visibility: String,
+}
+
+/// A requested reviewer and where their review stands.
+#[derive(Debug, Clone)]
+pub struct Reviewer {
+    pub username: String,
+    pub approved: bool,
+    /// `MergeRequestReviewState`: `UNREVIEWED`, `REVIEWED`, `REQUESTED_CHANGES`, `APPROVED`, …
+    pub review_state: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MergeRequest {
+    /// The global id (`gid://gitlab/MergeRequest/{id}`).
+    pub id: u64,
+    pub project_id: u64,
+    pub iid: u64,
+    pub title: String,
+    pub description: Option<String>,
+    pub author: String,
+    pub reviewers: Vec<Reviewer>,
+    pub approved_by: Vec<String>,
+    pub labels: Vec<String>,
+    /// `opened`, `merged`, `closed` or `locked`.
+    pub state: String,
+    pub draft: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub merged_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub file_count: u64,
+    /// Paths the diff touches; synthetic ones (`file-1.txt`, …) when empty.
+    pub paths: Vec<String>,
+}
+
+impl MergeRequest {
+    /// An open merge request, last updated when it was created.
+    pub fn new(
+        id: u64,
+        project_id: u64,
+        iid: u64,
+        title: &str,
+        author: &str,
+        created: &str,
+    ) -> Self {
+        let created_at = at(created);
+        MergeRequest {
+            id,
+            project_id,
+            iid,
+            title: title.to_string(),
+            description: Some(format!("Description of {title}.")),
+            author: author.to_string(),
+            reviewers: Vec::new(),
+            approved_by: Vec::new(),
+            labels: Vec::new(),
+            state: "opened".to_string(),
+            draft: title.starts_with("Draft:"),
+            created_at,
+            updated_at: created_at,
+            merged_at: None,
+            closed_at: None,
+            additions: 10,
+            deletions: 2,
+            file_count: 1,
+            paths: Vec::new(),
+        }
+    }
+
+    /// Merged (and so closed to change) at `when`; updated then too.
+    pub fn merged(mut self, when: &str) -> Self {
+        let t = at(when);
+        self.state = "merged".to_string();
+        self.merged_at = Some(t);
+        self.updated_at = self.updated_at.max(t);
+        self
+    }
+
+    /// Closed without merging at `when`.
+    pub fn closed(mut self, when: &str) -> Self {
+        let t = at(when);
+        self.state = "closed".to_string();
+        self.closed_at = Some(t);
+        self.updated_at = self.updated_at.max(t);
+        self
+    }
+
+    /// Touched later (a label, a late comment) without changing state.
+    pub fn updated(mut self, when: &str) -> Self {
+        self.updated_at = at(when);
+        self
+    }
+
+    pub fn reviewer(mut self, username: &str, approved: bool, review_state: &str) -> Self {
+        self.reviewers.push(Reviewer {
+            username: username.to_string(),
+            approved,
+            review_state: review_state.to_string(),
+        });
+        self
+    }
+
+    pub fn approved_by(mut self, username: &str) -> Self {
+        self.approved_by.push(username.to_string());
+        self
+    }
+
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|l| l.to_string()).collect();
+        self
+    }
+
+    pub fn description(mut self, text: &str) -> Self {
+        self.description = Some(text.to_string());
+        self
+    }
+
+    pub fn stats(mut self, additions: u64, deletions: u64, file_count: u64) -> Self {
+        self.additions = additions;
+        self.deletions = deletions;
+        self.file_count = file_count;
+        self
+    }
+
+    /// The files the diff touches (also sets the file count).
+    pub fn paths(mut self, paths: &[&str]) -> Self {
+        self.paths = paths.iter().map(|p| p.to_string()).collect();
+        self.file_count = paths.len() as u64;
+        self
+    }
+
+    /// Per-file stats, splitting the totals over the files.
+    fn diff_stats(&self) -> Vec<(String, u64, u64)> {
+        let paths: Vec<String> = if self.paths.is_empty() {
+            (1..=self.file_count)
+                .map(|i| format!("file-{i}.txt"))
+                .collect()
+        } else {
+            self.paths.clone()
+        };
+        let n = paths.len().max(1) as u64;
+        paths
+            .into_iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let share = |total: u64| total / n + u64::from((i as u64) < total % n);
+                (path, share(self.additions), share(self.deletions))
+            })
+            .collect()
+    }
+
+    pub fn gid(&self) -> String {
+        format!("gid://gitlab/MergeRequest/{}", self.id)
+    }
+}
+
+/// What a comment was left on.
+#[derive(Debug, Clone)]
+pub enum Noteable {
+    MergeRequest { id: u64, iid: u64 },
+    Issue { id: u64, iid: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub enum EventAction {
+    /// `action_name: "commented on"`, target a `Note` or (`diff`) a `DiffNote`.
+    Comment {
+        note_id: u64,
+        body: String,
+        noteable: Noteable,
+        diff: bool,
+    },
+    /// `action_name: "approved"`, target the merge request.
+    Approved {
+        target_id: u64,
+        target_iid: u64,
+        title: String,
+    },
+}
+
+/// One entry of a user's contribution events (`GET /users/:id/events`).
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Assigned by [`Dataset::event`] when 0, in insertion order (GitLab sorts events by id).
+    pub id: u64,
+    pub project_id: u64,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub action: EventAction,
+}
+
+impl Event {
+    /// A general comment on a merge request.
+    pub fn comment(author: &str, mr: &MergeRequest, when: &str, body: &str) -> Self {
+        Self::note(author, mr, when, body, false)
+    }
+
+    /// A review comment on a merge request's diff.
+    pub fn diff_comment(author: &str, mr: &MergeRequest, when: &str, body: &str) -> Self {
+        Self::note(author, mr, when, body, true)
+    }
+
+    fn note(author: &str, mr: &MergeRequest, when: &str, body: &str, diff: bool) -> Self {
+        Event {
+            id: 0,
+            project_id: mr.project_id,
+            author: author.to_string(),
+            created_at: at(when),
+            action: EventAction::Comment {
+                note_id: 0,
+                body: body.to_string(),
+                noteable: Noteable::MergeRequest {
+                    id: mr.id,
+                    iid: mr.iid,
+                },
+                diff,
+            },
+        }
+    }
+
+    /// A comment on an issue (not review evidence).
+    pub fn issue_comment(
+        author: &str,
+        project_id: u64,
+        issue_id: u64,
+        issue_iid: u64,
+        when: &str,
+        body: &str,
+    ) -> Self {
+        Event {
+            id: 0,
+            project_id,
+            author: author.to_string(),
+            created_at: at(when),
+            action: EventAction::Comment {
+                note_id: 0,
+                body: body.to_string(),
+                noteable: Noteable::Issue {
+                    id: issue_id,
+                    iid: issue_iid,
+                },
+                diff: false,
+            },
+        }
+    }
+
+    pub fn approved(author: &str, mr: &MergeRequest, when: &str) -> Self {
+        Event {
+            id: 0,
+            project_id: mr.project_id,
+            author: author.to_string(),
+            created_at: at(when),
+            action: EventAction::Approved {
+                target_id: mr.id,
+                target_iid: mr.iid,
+                title: mr.title.clone(),
+            },
+        }
+    }
+}
+
+/// Everything a fake instance knows.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub users: Vec<User>,
+    pub projects: Vec<Project>,
+    pub merge_requests: Vec<MergeRequest>,
+    pub events: Vec<Event>,
+    /// Who `GET /user` says owns the token; the first user when unset.
+    pub token_owner: Option<String>,
+}
+
+impl Dataset {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn user(mut self, id: u64, username: &str, name: &str) -> Self {
+        self.users.push(User {
+            id,
+            username: username.to_string(),
+            name: name.to_string(),
+            state: "active".to_string(),
+        });
+        self
+    }
+
+    pub fn project(mut self, id: u64, full_path: &str, visibility: &str) -> Self {
+        self.projects.push(Project {
+            id,
+            full_path: full_path.to_string(),
+            visibility: visibility.to_string(),
+        });
+        self
+    }
+
+    pub fn mr(mut self, mr: MergeRequest) -> Self {
+        assert!(
+            self.projects.iter().any(|p| p.id == mr.project_id),
+            "test data: MR {:?} names unknown project {}",
+            mr.title,
+            mr.project_id
+        );
+        self.merge_requests.push(mr);
+        self
+    }
+
+    pub fn event(mut self, mut event: Event) -> Self {
+        if event.id == 0 {
+            event.id = 70_000 + self.events.len() as u64;
+        }
+        if let EventAction::Comment { note_id, .. } = &mut event.action {
+            if *note_id == 0 {
+                *note_id = 900_000 + event.id;
+            }
+        }
+        self.events.push(event);
+        self
+    }
+
+    pub fn token_owner(mut self, username: &str) -> Self {
+        self.token_owner = Some(username.to_string());
+        self
+    }
+
+    /// The merge request with this title (test data helper).
+    pub fn mr_titled(&self, title: &str) -> &MergeRequest {
+        self.merge_requests
+            .iter()
+            .find(|m| m.title == title)
+            .unwrap_or_else(|| panic!("no MR titled {title:?} in the dataset"))
+    }
+
+    /// GitLab matches usernames case-insensitively.
+    fn user_named(&self, username: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+    }
+
+    fn project_by_id(&self, id: u64) -> Option<&Project> {
+        self.projects.iter().find(|p| p.id == id)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults.
+
+/// A GraphQL answer that is not the data asked for.
+#[derive(Debug, Clone)]
+pub enum GraphqlFault {
+    /// What a CE or older server says about a field its schema lacks (HTTP 200, no `data`).
+    UndefinedField { type_name: String, field: String },
+    /// The complexity limit (HTTP 200, no `data`).
+    Complexity { score: u32, limit: u32 },
+    /// The data, plus an `errors` entry saying part of it could not be resolved.
+    PartialData { message: String },
+}
+
+/// What can go wrong, on demand. `Faults::default()` is a healthy instance at the root.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    /// Delay before every answer.
+    pub latency_ms: u64,
+    /// The first N targeted requests get `500 Internal Server Error` (after any 429s).
+    pub fail_first_n_with_5xx: usize,
+    /// The first N targeted requests get `429 Too Many Requests` with `Retry-After`.
+    pub fail_first_n_with_429: usize,
+    /// The `Retry-After` sent with a 429, in seconds.
+    pub retry_after_secs: u64,
+    /// The Nth targeted request (1-based) has its body cut off halfway: the server sends part
+    /// of it and then drops the connection, as a proxy dying mid-answer would.
+    pub truncate_body_on_request: Option<usize>,
+    /// A prefix such as `/gitlab`, emulating an instance served under a path; requests
+    /// outside it get 404.
+    pub base_path: String,
+    /// The only token accepted.
+    pub required_token: String,
+    /// When not empty, 429/5xx/truncation/GraphQL faults hit only requests whose path contains
+    /// one of these or whose GraphQL `operationName` equals one (`"/events"`,
+    /// `"AuthoredMergeRequests"`); the counts above count those requests only.
+    pub targets: Vec<String>,
+    /// Behave as if every list held more than 10,000 rows: no `x-total`, `x-total-pages` or
+    /// `rel="last"`, as GitLab does past that count.
+    pub hide_totals: bool,
+    /// Answer targeted GraphQL requests with this instead of (or beside) the data.
+    pub graphql: Option<GraphqlFault>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            latency_ms: 0,
+            fail_first_n_with_5xx: 0,
+            fail_first_n_with_429: 0,
+            retry_after_secs: 1,
+            truncate_body_on_request: None,
+            base_path: String::new(),
+            required_token: TOKEN.to_string(),
+            targets: Vec::new(),
+            hide_totals: false,
+            graphql: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recorded traffic.
+
+/// One request as the fake received it, with the status it answered.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// As received, including any base path.
+    pub path: String,
+    /// The raw query string (`""` when absent).
+    pub query: String,
+    /// The GraphQL `operationName`, for GraphQL requests.
+    pub operation: Option<String>,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+    /// When its answer was ready (after any injected latency).
+    pub done: Instant,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A decoded query-string parameter (the first, when repeated).
+    pub fn param(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The GraphQL `variables`, for GraphQL requests.
+    pub fn variables(&self) -> Option<Value> {
+        let body: Value = serde_json::from_str(&self.body).ok()?;
+        body.get("variables").cloned()
+    }
+
+    pub fn is_graphql(&self) -> bool {
+        self.path.ends_with("/api/graphql")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+/// A running fake instance; stops when dropped.
+pub struct FakeGitlab {
+    /// The instance URL to hand to the client, with the base path (no trailing slash).
+    pub url: String,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    data: Dataset,
+    faults: Faults,
+    /// Scheme, host and port: `Link` headers are absolute.
+    origin: String,
+    /// `origin` plus the base path: what `web_url`s start with.
+    url: String,
+    state: Mutex<Traffic>,
+}
+
+#[derive(Default)]
+struct Traffic {
+    requests: Vec<RecordedRequest>,
+    /// Requests the faults apply to, so far.
+    targeted: usize,
+}
+
+impl FakeGitlab {
+    pub fn start(data: Dataset, faults: Faults) -> FakeGitlab {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr: SocketAddr = listener.local_addr().expect("local address");
+        let origin = format!("http://{addr}");
+        let base = faults.base_path.trim_end_matches('/').to_string();
+        assert!(
+            base.is_empty() || base.starts_with('/'),
+            "base_path must start with '/': {base:?}"
+        );
+        let url = format!("{origin}{base}");
+        let shared = Arc::new(Shared {
+            data,
+            faults,
+            origin,
+            url: url.clone(),
+            state: Mutex::new(Traffic::default()),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let thread = std::thread::Builder::new()
+            .name(format!("fake-gitlab-{}", addr.port()))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                runtime.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                    tokio::select! {
+                        result = axum::serve(listener, app) => {
+                            if let Err(e) = result {
+                                eprintln!("fake GitLab stopped: {e}");
+                            }
+                        }
+                        _ = stopped => {}
+                    }
+                });
+                // Connections the client left open must not keep the test waiting.
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .expect("spawn fake GitLab thread");
+        FakeGitlab {
+            url,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Everything received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state.lock().unwrap().requests.clone()
+    }
+
+    /// Received GraphQL requests for one operation.
+    pub fn graphql_requests(&self, operation: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.operation.as_deref() == Some(operation))
+            .collect()
+    }
+
+    /// Received requests whose path contains `fragment`.
+    pub fn requests_to(&self, fragment: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.contains(fragment))
+            .collect()
+    }
+}
+
+impl Drop for FakeGitlab {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The body of an answer: whole, or cut off after some bytes (a dropped connection).
+enum Payload {
+    Whole(Vec<u8>),
+    Cut(Vec<u8>),
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    content_type: &'static str,
+    payload: Payload,
+}
+
+impl Answer {
+    fn json(status: StatusCode, value: &Value) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            content_type: "application/json",
+            payload: Payload::Whole(serde_json::to_vec(value).expect("json")),
+        }
+    }
+
+    fn not_found() -> Answer {
+        Answer::json(StatusCode::NOT_FOUND, &json!({"message": "404 Not Found"}))
+    }
+
+    fn header(mut self, name: &str, value: impl Into<String>) -> Answer {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let arrived = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or("").to_string();
+    let headers = request.headers().clone();
+    let body = axum::body::to_bytes(request.into_body(), 16 * 1024 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let operation = if path.ends_with("/api/graphql") {
+        graphql_operation_name(&body)
+    } else {
+        None
+    };
+
+    if shared.faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(shared.faults.latency_ms)).await;
+    }
+
+    let targets = &shared.faults.targets;
+    let targeted = targets.is_empty()
+        || targets
+            .iter()
+            .any(|t| path.contains(t.as_str()) || operation.as_deref() == Some(t.as_str()));
+    let (nth_targeted, request_count) = {
+        let mut traffic = shared.state.lock().unwrap();
+        if targeted {
+            traffic.targeted += 1;
+        }
+        (traffic.targeted, traffic.requests.len() + 1)
+    };
+
+    let mut answer = if targeted && nth_targeted <= shared.faults.fail_first_n_with_429 {
+        too_many_requests(&shared)
+    } else if targeted
+        && nth_targeted
+            <= shared
+                .faults
+                .fail_first_n_with_429
+                .saturating_add(shared.faults.fail_first_n_with_5xx)
+    {
+        Answer::json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"message": "500 Internal Server Error"}),
+        )
+    } else {
+        route(
+            &shared,
+            &method,
+            &path,
+            &query,
+            &headers,
+            &body,
+            operation.as_deref(),
+            targeted,
+        )
+    };
+    if targeted && shared.faults.truncate_body_on_request == Some(nth_targeted) {
+        if let Payload::Whole(bytes) = answer.payload {
+            answer.payload = Payload::Cut(bytes);
+        }
+    }
+
+    shared.state.lock().unwrap().requests.push(RecordedRequest {
+        method: method.to_string(),
+        path,
+        query,
+        operation,
+        headers: headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+        status: answer.status.as_u16(),
+        at: arrived,
+        done: Instant::now(),
+    });
+    respond(answer, request_count)
+}
+
+fn respond(answer: Answer, request_count: usize) -> Response {
+    let mut builder = Response::builder()
+        .status(answer.status)
+        .header("content-type", answer.content_type);
+    // GitLab.com's authenticated API limit; every answer says how much is left.
+    let limit = 2000usize;
+    let reset = Utc::now().timestamp() + 60;
+    let is_429 = answer.status == StatusCode::TOO_MANY_REQUESTS;
+    let remaining = if is_429 {
+        0
+    } else {
+        limit.saturating_sub(request_count)
+    };
+    builder = builder
+        .header("ratelimit-name", "throttle_authenticated_api")
+        .header("ratelimit-limit", limit.to_string())
+        .header("ratelimit-observed", request_count.min(limit).to_string())
+        .header("ratelimit-remaining", remaining.to_string());
+    if !answer.headers.iter().any(|(n, _)| n == "ratelimit-reset") {
+        builder = builder.header("ratelimit-reset", reset.to_string());
+    }
+    for (name, value) in &answer.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = match answer.payload {
+        Payload::Whole(bytes) => Body::from(bytes),
+        Payload::Cut(bytes) => {
+            // Headers and half the body go out; then the connection dies mid-body.
+            let half = Bytes::from(bytes[..bytes.len() / 2].to_vec());
+            let stream = futures::stream::unfold(Some(half), |state| async move {
+                match state {
+                    Some(chunk) => Some((Ok(chunk), None)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let cut = std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "fake GitLab cut the body short",
+                        );
+                        Some((Err::<Bytes, _>(cut), None))
+                    }
+                }
+            });
+            Body::from_stream(stream)
+        }
+    };
+    builder.body(body).expect("response")
+}
+
+fn too_many_requests(shared: &Shared) -> Answer {
+    let retry_after = shared.faults.retry_after_secs;
+    let reset_at = Utc::now() + chrono::Duration::seconds(retry_after as i64);
+    Answer {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        // As Rack::Attack does: the window resets when the client may retry.
+        headers: vec![
+            ("retry-after".to_string(), retry_after.to_string()),
+            (
+                "ratelimit-reset".to_string(),
+                reset_at.timestamp().to_string(),
+            ),
+            (
+                "ratelimit-resettime".to_string(),
+                reset_at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            ),
+        ],
+        content_type: "text/plain",
+        payload: Payload::Whole(b"Retry later\n".to_vec()),
+    }
+}
+
+/// `operationName`, or the name after `query` in the document when the client left it out.
+fn graphql_operation_name(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    if let Some(name) = value.get("operationName").and_then(Value::as_str) {
+        return Some(name.to_string());
+    }
+    let text = value.get("query")?.as_str()?;
+    let rest = text.trim_start().strip_prefix("query")?;
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The token a request carries: `PRIVATE-TOKEN`, `Authorization: Bearer` or (as GitLab also
+/// allows, though a client should never) a `private_token`/`access_token` query parameter.
+fn presented_token(headers: &HeaderMap, query: &str) -> Option<String> {
+    if let Some(v) = headers.get("private-token").and_then(|v| v.to_str().ok()) {
+        return Some(v.to_string());
+    }
+    if let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        if let Some(token) = v.strip_prefix("Bearer ") {
+            return Some(token.to_string());
+        }
+    }
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "private_token" || k == "access_token")
+        .map(|(_, v)| v.into_owned())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn route(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &str,
+    operation: Option<&str>,
+    targeted: bool,
+) -> Answer {
+    let base = shared.faults.base_path.trim_end_matches('/');
+    let Some(rest) = path.strip_prefix(base) else {
+        return Answer::not_found();
+    };
+    let authorised =
+        presented_token(headers, query).as_deref() == Some(shared.faults.required_token.as_str());
+    let params: BTreeMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+
+    if rest == "/api/graphql" && method == Method::POST {
+        if !authorised {
+            return Answer::json(
+                StatusCode::UNAUTHORIZED,
+                &json!({"errors": [{"message": "Invalid token"}]}),
+            );
+        }
+        return graphql(shared, body, operation, targeted);
+    }
+    if method != Method::GET || !rest.starts_with("/api/v4/") {
+        return Answer::not_found();
+    }
+    let segments: Vec<&str> = rest["/api/v4/".len()..].split('/').collect();
+    let known = matches!(
+        segments.as_slice(),
+        ["user"] | ["users"] | ["users", _, "events"]
+    );
+    if !known {
+        return Answer::not_found();
+    }
+    if !authorised {
+        return Answer::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({"message": "401 Unauthorized"}),
+        );
+    }
+    let request_url = format!("{}{}", shared.origin, path);
+    match segments.as_slice() {
+        ["user"] => token_owner(shared),
+        ["users"] => users(shared, &params, &request_url),
+        ["users", id, "events"] => events(shared, id, &params, &request_url),
+        _ => Answer::not_found(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST.
+
+fn rest_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn user_json(shared: &Shared, user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "username": user.username,
+        "public_email": null,
+        "name": user.name,
+        "state": user.state,
+        "locked": false,
+        "avatar_url": format!("https://secure.gravatar.com/avatar/{}?s=80&d=identicon", user.id),
+        "web_url": format!("{}/{}", shared.url, user.username),
+    })
+}
+
+fn token_owner(shared: &Shared) -> Answer {
+    let owner = match &shared.data.token_owner {
+        Some(name) => shared.data.user_named(name),
+        None => shared.data.users.first(),
+    };
+    let Some(owner) = owner else {
+        return Answer::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({"message": "401 Unauthorized"}),
+        );
+    };
+    let mut value = user_json(shared, owner);
+    let extra = json!({
+        "created_at": "2020-01-06T09:00:00.000Z",
+        "bio": "",
+        "bot": false,
+        "email": format!("{}@example.com", owner.username),
+        "two_factor_enabled": true,
+        "external": false,
+        "private_profile": false,
+    });
+    value
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    Answer::json(StatusCode::OK, &value)
+}
+
+fn users(shared: &Shared, params: &BTreeMap<String, String>, request_url: &str) -> Answer {
+    let Some(username) = params.get("username") else {
+        // Listing every user is not something the client should do.
+        return Answer::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "fake GitLab only answers GET /users?username="}),
+        );
+    };
+    let rows: Vec<Value> = shared
+        .data
+        .user_named(username)
+        .map(|u| user_json(shared, u))
+        .into_iter()
+        .collect();
+    paginate(shared, rows, params, request_url)
+}
+
+const EVENT_ACTIONS: [&str; 12] = [
+    "created",
+    "updated",
+    "closed",
+    "reopened",
+    "pushed",
+    "commented",
+    "merged",
+    "joined",
+    "left",
+    "destroyed",
+    "expired",
+    "approved",
+];
+const EVENT_TARGET_TYPES: [(&str, &str); 7] = [
+    ("issue", "Issue"),
+    ("milestone", "Milestone"),
+    ("merge_request", "MergeRequest"),
+    ("note", "Note"),
+    ("project", "Project"),
+    ("snippet", "Snippet"),
+    ("user", "User"),
+];
+
+fn events(
+    shared: &Shared,
+    id: &str,
+    params: &BTreeMap<String, String>,
+    request_url: &str,
+) -> Answer {
+    let Some(user) = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| shared.data.users.iter().find(|u| u.id == id))
+    else {
+        return Answer::json(
+            StatusCode::NOT_FOUND,
+            &json!({"message": "404 User Not Found"}),
+        );
+    };
+    let bad = |message: &str| Answer::json(StatusCode::BAD_REQUEST, &json!({"error": message}));
+    let action = params.get("action").map(String::as_str);
+    if let Some(a) = action {
+        if !EVENT_ACTIONS.contains(&a) {
+            return bad("action does not have a valid value");
+        }
+    }
+    let target_type = match params.get("target_type") {
+        None => None,
+        Some(t) => match EVENT_TARGET_TYPES.iter().find(|(k, _)| k == t) {
+            Some((_, class)) => Some(*class),
+            None => return bad("target_type does not have a valid value"),
+        },
+    };
+    let mut dates = [None, None];
+    for (slot, name) in dates.iter_mut().zip(["after", "before"]) {
+        if let Some(text) = params.get(name) {
+            match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(d) => *slot = Some(d),
+                Err(_) => return bad(&format!("{name} is invalid")),
+            }
+        }
+    }
+    let [after, before] = dates;
+    let sort = params.get("sort").map(String::as_str).unwrap_or("desc");
+    if sort != "asc" && sort != "desc" {
+        return bad("sort does not have a valid value");
+    }
+
+    let mut selected: Vec<&Event> = shared
+        .data
+        .events
+        .iter()
+        .filter(|e| e.author.eq_ignore_ascii_case(&user.username))
+        .filter(|e| {
+            matches!(
+                (action, &e.action),
+                (None, _)
+                    | (Some("commented"), EventAction::Comment { .. })
+                    | (Some("approved"), EventAction::Approved { .. })
+            )
+        })
+        // Both dates are exclusive: events strictly after the end of `after` and strictly
+        // before the start of `before`.
+        .filter(|e| after.is_none_or(|d| e.created_at.date_naive() > d))
+        .filter(|e| before.is_none_or(|d| e.created_at.date_naive() < d))
+        .filter(|e| target_type.is_none_or(|t| event_target_type(e) == t))
+        .collect();
+    // GitLab orders events by id.
+    selected.sort_by_key(|e| e.id);
+    if sort == "desc" {
+        selected.reverse();
+    }
+    let rows: Vec<Value> = selected
+        .iter()
+        .map(|e| event_json(shared, user, e))
+        .collect();
+    paginate(shared, rows, params, request_url)
+}
+
+fn event_target_type(event: &Event) -> &'static str {
+    match &event.action {
+        EventAction::Comment { diff: true, .. } => "DiffNote",
+        EventAction::Comment { diff: false, .. } => "Note",
+        EventAction::Approved { .. } => "MergeRequest",
+    }
+}
+
+fn event_json(shared: &Shared, user: &User, event: &Event) -> Value {
+    let author = user_json(shared, user);
+    let created = rest_time(event.created_at);
+    match &event.action {
+        EventAction::Comment {
+            note_id,
+            body,
+            noteable,
+            diff,
+        } => {
+            let (noteable_type, noteable_id, noteable_iid) = match noteable {
+                Noteable::MergeRequest { id, iid } => ("MergeRequest", id, iid),
+                Noteable::Issue { id, iid } => ("Issue", id, iid),
+            };
+            json!({
+                "id": event.id,
+                "project_id": event.project_id,
+                "action_name": "commented on",
+                "target_id": note_id,
+                "target_iid": null,
+                "target_type": event_target_type(event),
+                "author_id": user.id,
+                "target_title": null,
+                "created_at": created,
+                "note": {
+                    "id": note_id,
+                    "type": if *diff { json!("DiffNote") } else { Value::Null },
+                    "body": body,
+                    "attachment": null,
+                    "author": author,
+                    "created_at": created,
+                    "updated_at": created,
+                    "system": false,
+                    "noteable_id": noteable_id,
+                    "noteable_type": noteable_type,
+                    "project_id": event.project_id,
+                    "resolvable": *diff,
+                    "confidential": false,
+                    "internal": false,
+                    "imported": false,
+                    "imported_from": "none",
+                    "noteable_iid": noteable_iid,
+                    "commands_changes": {},
+                },
+                "author": author,
+                "author_username": user.username,
+                "imported": false,
+                "imported_from": "none",
+            })
+        }
+        EventAction::Approved {
+            target_id,
+            target_iid,
+            title,
+        } => json!({
+            "id": event.id,
+            "project_id": event.project_id,
+            "action_name": "approved",
+            "target_id": target_id,
+            "target_iid": target_iid,
+            "target_type": "MergeRequest",
+            "author_id": user.id,
+            "target_title": title,
+            "created_at": created,
+            "author": author,
+            "author_username": user.username,
+            "imported": false,
+            "imported_from": "none",
+        }),
+    }
+}
+
+/// GitLab's offset paging over a full list of rows, with its headers.
+fn paginate(
+    shared: &Shared,
+    rows: Vec<Value>,
+    params: &BTreeMap<String, String>,
+    request_url: &str,
+) -> Answer {
+    let per_page = params
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(20)
+        .min(100);
+    let page = params
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    let total = rows.len();
+    let total_pages = total.div_ceil(per_page).max(1);
+    let start = (page - 1).saturating_mul(per_page).min(total);
+    let end = (start + per_page).min(total);
+    let body = Value::Array(rows[start..end].to_vec());
+    let hide_totals = shared.faults.hide_totals || total > 10_000;
+    let has_next = end < total;
+
+    let link_to = |n: usize| {
+        let mut pairs: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        pairs.push(("page".to_string(), n.to_string()));
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{request_url}?{query}")
+    };
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(format!("<{}>; rel=\"prev\"", link_to(page - 1)));
+    }
+    if has_next {
+        links.push(format!("<{}>; rel=\"next\"", link_to(page + 1)));
+    }
+    links.push(format!("<{}>; rel=\"first\"", link_to(1)));
+    if !hide_totals {
+        links.push(format!("<{}>; rel=\"last\"", link_to(total_pages)));
+    }
+
+    let mut answer = Answer::json(StatusCode::OK, &body)
+        .header("x-page", page.to_string())
+        .header("x-per-page", per_page.to_string())
+        .header(
+            "x-next-page",
+            if has_next {
+                (page + 1).to_string()
+            } else {
+                String::new()
+            },
+        )
+        .header(
+            "x-prev-page",
+            if page > 1 {
+                (page - 1).to_string()
+            } else {
+                String::new()
+            },
+        )
+        .header("link", links.join(", "));
+    if !hide_totals {
+        answer = answer
+            .header("x-total", total.to_string())
+            .header("x-total-pages", total_pages.to_string());
+    }
+    answer
+}
+
+// ---------------------------------------------------------------------------------------------
+// GraphQL.
+
+fn graphql_errors(messages: Value) -> Answer {
+    Answer::json(StatusCode::OK, &json!({ "errors": messages }))
+}
+
+fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool) -> Answer {
+    let Ok(request) = serde_json::from_str::<Value>(body) else {
+        return Answer::json(
+            StatusCode::BAD_REQUEST,
+            &json!({"errors": [{"message": "Invalid JSON in request body"}]}),
+        );
+    };
+    if request
+        .get("query")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return graphql_errors(json!([{"message": "No query string was present"}]));
+    }
+    let variables = request.get("variables").cloned().unwrap_or(json!({}));
+    let fault = if targeted {
+        shared.faults.graphql.clone()
+    } else {
+        None
+    };
+    match &fault {
+        Some(GraphqlFault::UndefinedField { type_name, field }) => {
+            return graphql_errors(json!([{
+                "message": format!("Field '{field}' doesn't exist on type '{type_name}'"),
+                "locations": [{"line": 12, "column": 7}],
+                "path": [format!("query {}", operation.unwrap_or("")), "user", field],
+                "extensions": {"code": "undefinedField", "typeName": type_name, "fieldName": field},
+            }]));
+        }
+        Some(GraphqlFault::Complexity { score, limit }) => {
+            return graphql_errors(json!([{
+                "message": format!("Query has complexity of {score}, which exceeds max complexity of {limit}"),
+            }]));
+        }
+        _ => {}
+    }
+    let result = match operation {
+        Some("AuthoredMergeRequests") => {
+            user_merge_requests(shared, &variables, "authoredMergeRequests")
+        }
+        Some("ReviewRequestedMergeRequests") => {
+            user_merge_requests(shared, &variables, "reviewRequestedMergeRequests")
+        }
+        Some("ProjectMergeRequests") => project_merge_requests(shared, &variables),
+        other => Err(json!([{
+            "message": format!("fake GitLab cannot answer GraphQL operation {other:?}"),
+        }])),
+    };
+    let query = request["query"].as_str().unwrap_or("");
+    let result = result.and_then(|full| select(&full, query, operation));
+    match (result, fault) {
+        (Err(errors), _) => graphql_errors(errors),
+        (Ok(data), Some(GraphqlFault::PartialData { message })) => Answer::json(
+            StatusCode::OK,
+            &json!({
+                "data": data,
+                "errors": [{
+                    "message": message,
+                    "locations": [{"line": 3, "column": 3}],
+                    "path": ["user", "authoredMergeRequests"],
+                }],
+            }),
+        ),
+        (Ok(data), _) => Answer::json(StatusCode::OK, &json!({ "data": data })),
+    }
+}
+
+/// Cuts the fake's full answer down to what the query document selects, as a real server
+/// answers: aliases renamed, fragments expanded, nothing extra. A selected field the fake does
+/// not know is an error naming it, so a changed query shows where the fake must grow.
+fn select(full: &Value, query: &str, operation: Option<&str>) -> Result<Value, Value> {
+    use graphql_parser::query as q;
+    let doc = q::parse_query::<String>(query).map_err(|e| {
+        json!([{"message": format!("Parse error: {e}"), "extensions": {"code": "syntaxError"}}])
+    })?;
+    let mut fragments = BTreeMap::new();
+    let mut operations = Vec::new();
+    for definition in &doc.definitions {
+        match definition {
+            q::Definition::Fragment(f) => {
+                fragments.insert(f.name.clone(), f.selection_set.clone());
+            }
+            q::Definition::Operation(q::OperationDefinition::Query(op)) => {
+                operations.push((op.name.clone(), op.selection_set.clone()));
+            }
+            q::Definition::Operation(q::OperationDefinition::SelectionSet(set)) => {
+                operations.push((None, set.clone()));
+            }
+            q::Definition::Operation(_) => {
+                return Err(json!([{"message": "fake GitLab answers queries only"}]));
+            }
+        }
+    }
+    let chosen = match operation {
+        Some(name) => operations.iter().find(|(n, _)| n.as_deref() == Some(name)),
+        None if operations.len() == 1 => operations.first(),
+        None => None,
+    };
+    let Some((_, selection)) = chosen else {
+        return Err(json!([{"message": format!("No operation named {operation:?}")}]));
+    };
+    let mut missing = Vec::new();
+    let data = project(full, selection, &fragments, "", &mut missing);
+    if missing.is_empty() {
+        Ok(data)
+    } else {
+        Err(json!([{
+            "message": format!(
+                "fake GitLab does not serve {}: add it to tests/cli/fake_gitlab.rs",
+                missing.join(", ")
+            ),
+        }]))
+    }
+}
+
+fn project(
+    value: &Value,
+    selection: &graphql_parser::query::SelectionSet<'_, String>,
+    fragments: &BTreeMap<String, graphql_parser::query::SelectionSet<'_, String>>,
+    path: &str,
+    missing: &mut Vec<String>,
+) -> Value {
+    use graphql_parser::query as q;
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| project(v, selection, fragments, path, missing))
+                .collect(),
+        ),
+        Value::Object(object) => {
+            let mut out = serde_json::Map::new();
+            for item in &selection.items {
+                match item {
+                    q::Selection::Field(field) => {
+                        let key = field.alias.clone().unwrap_or_else(|| field.name.clone());
+                        let here = format!("{path}.{}", field.name);
+                        let Some(inner) = object.get(&field.name) else {
+                            missing.push(format!("`{}`", here.trim_start_matches('.')));
+                            continue;
+                        };
+                        let answer = if field.selection_set.items.is_empty() {
+                            inner.clone()
+                        } else {
+                            project(inner, &field.selection_set, fragments, &here, missing)
+                        };
+                        out.insert(key, answer);
+                    }
+                    q::Selection::FragmentSpread(spread) => {
+                        match fragments.get(&spread.fragment_name) {
+                            Some(set) => {
+                                if let Value::Object(part) =
+                                    project(value, set, fragments, path, missing)
+                                {
+                                    out.extend(part);
+                                }
+                            }
+                            None => missing.push(format!("fragment `{}`", spread.fragment_name)),
+                        }
+                    }
+                    q::Selection::InlineFragment(inline) => {
+                        let applies = match &inline.type_condition {
+                            Some(q::TypeCondition::On(t)) => {
+                                object.get("__typename").and_then(Value::as_str) == Some(t.as_str())
+                            }
+                            None => true,
+                        };
+                        if applies {
+                            if let Value::Object(part) =
+                                project(value, &inline.selection_set, fragments, path, missing)
+                            {
+                                out.extend(part);
+                            }
+                        }
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn invalid_variable(name: &str, ty: &str, value: Option<&Value>) -> Value {
+    json!([{
+        "message": format!(
+            "Variable ${name} of type {ty} was provided invalid value",
+        ),
+        "locations": [{"line": 1, "column": 1}],
+        "extensions": {
+            "value": value.cloned().unwrap_or(Value::Null),
+            "problems": [{"path": [], "explanation": "Expected value to not be null"}],
+        },
+    }])
+}
+
+fn string_var<'v>(vars: &'v Value, name: &str, ty: &str) -> Result<&'v str, Value> {
+    vars.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_variable(name, ty, vars.get(name)))
+}
+
+/// GitLab's `Time` scalar is documented as ISO 8601 but parsed leniently (Ruby's `Time.parse`):
+/// a bare date means midnight UTC on the instance. Text with no time in it is rejected.
+fn time_var(vars: &Value, name: &str) -> Result<DateTime<Utc>, Value> {
+    let text = string_var(vars, name, "Time!")?;
+    let parsed = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        });
+    parsed.ok_or_else(|| {
+        json!([{
+            "message": format!("Variable ${name} of type Time! was provided invalid value"),
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {
+                "value": text,
+                "problems": [{"path": [], "explanation": format!("no time information in {text:?}")}],
+            },
+        }])
+    })
+}
+
+/// `first` is required by our documents; GitLab caps page sizes at 100 silently.
+fn page_size(vars: &Value) -> Result<usize, Value> {
+    let first = vars
+        .get("first")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| invalid_variable("first", "Int!", vars.get("first")))?;
+    if first < 0 {
+        return Err(json!([{"message": "first must be greater than or equal to 0"}]));
+    }
+    Ok((first as usize).min(100))
+}
+
+/// Opaque to clients; here the offset of the next row, hex-encoded like nothing in particular.
+fn cursor_for(offset: usize) -> String {
+    format!("ZmFrZQ{:x}", offset * 7 + 3)
+}
+
+fn offset_of(cursor: &str) -> Option<usize> {
+    let n = usize::from_str_radix(cursor.strip_prefix("ZmFrZQ")?, 16).ok()?;
+    (n >= 3 && (n - 3) % 7 == 0).then(|| (n - 3) / 7)
+}
+
+/// One page of `rows` after `after`, as a GitLab connection.
+fn connection(shared: &Shared, rows: &[&MergeRequest], vars: &Value) -> Result<Value, Value> {
+    let size = page_size(vars)?;
+    let start = match vars.get("after") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(c)) => match offset_of(c) {
+            Some(n) if n <= rows.len() => n,
+            _ => return Err(json!([{"message": "Please provide a valid cursor"}])),
+        },
+        Some(other) => return Err(invalid_variable("after", "String", Some(other))),
+    };
+    let end = (start + size).min(rows.len());
+    let nodes: Vec<Value> = rows[start..end]
+        .iter()
+        .map(|mr| merge_request_json(shared, mr))
+        .collect();
+    Ok(json!({
+        "pageInfo": {
+            "hasNextPage": end < rows.len(),
+            "hasPreviousPage": start > 0,
+            "startCursor": if end > start { json!(cursor_for(start)) } else { Value::Null },
+            "endCursor": if end > start { json!(cursor_for(end)) } else { Value::Null },
+        },
+        "count": rows.len(),
+        "nodes": nodes,
+    }))
+}
+
+fn graphql_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn merge_request_json(shared: &Shared, mr: &MergeRequest) -> Value {
+    let project = shared
+        .data
+        .project_by_id(mr.project_id)
+        .expect("dataset MR project exists");
+    let user = |username: &str| {
+        let id = shared
+            .data
+            .user_named(username)
+            .map(|u| u.id)
+            .unwrap_or_default();
+        let name = shared
+            .data
+            .user_named(username)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+        json!({
+            "__typename": "UserCore",
+            "id": format!("gid://gitlab/User/{id}"),
+            "username": username,
+            "name": name,
+            "webUrl": format!("{}/{username}", shared.url),
+        })
+    };
+    let mut author = user(&mr.author);
+    author["__typename"] = json!("MergeRequestAuthor");
+    json!({
+        "__typename": "MergeRequest",
+        "id": mr.gid(),
+        "iid": mr.iid.to_string(),
+        "title": mr.title,
+        "description": mr.description,
+        "webUrl": format!("{}/{}/-/merge_requests/{}", shared.url, project.full_path, mr.iid),
+        "state": mr.state,
+        "draft": mr.draft,
+        "createdAt": graphql_time(mr.created_at),
+        "updatedAt": graphql_time(mr.updated_at),
+        "mergedAt": mr.merged_at.map(graphql_time),
+        "closedAt": mr.closed_at.map(graphql_time),
+        "sourceBranch": format!("{}-{}", mr.author, mr.iid),
+        "targetBranch": "main",
+        "author": author,
+        "project": {
+            "__typename": "Project",
+            "id": format!("gid://gitlab/Project/{}", project.id),
+            "fullPath": project.full_path,
+            "name": project.full_path.rsplit('/').next().unwrap_or_default(),
+            "visibility": project.visibility,
+            "webUrl": format!("{}/{}", shared.url, project.full_path),
+        },
+        "labels": {"nodes": mr.labels.iter().map(|l| json!({"__typename": "Label", "title": l})).collect::<Vec<_>>()},
+        "diffStatsSummary": {
+            "__typename": "DiffStatsSummary",
+            "additions": mr.additions,
+            "deletions": mr.deletions,
+            "changes": mr.additions + mr.deletions,
+            "fileCount": mr.file_count,
+        },
+        "diffStats": mr.diff_stats().into_iter().map(|(path, additions, deletions)| json!({
+            "__typename": "DiffStats",
+            "path": path,
+            "additions": additions,
+            "deletions": deletions,
+        })).collect::<Vec<_>>(),
+        "reviewers": {"nodes": mr.reviewers.iter().map(|r| {
+            let mut reviewer = user(&r.username);
+            reviewer["__typename"] = json!("MergeRequestReviewer");
+            reviewer["mergeRequestInteraction"] = json!({
+                "approved": r.approved,
+                "reviewState": r.review_state,
+                "reviewed": r.review_state != "UNREVIEWED",
+            });
+            reviewer
+        }).collect::<Vec<_>>()},
+        "approvedBy": {"nodes": mr.approved_by.iter().map(|u| user(u)).collect::<Vec<_>>()},
+    })
+}
+
+/// `user(username:) { authoredMergeRequests | reviewRequestedMergeRequests (...) }`.
+fn user_merge_requests(
+    shared: &Shared,
+    vars: &Value,
+    connection_name: &str,
+) -> Result<Value, Value> {
+    let username = string_var(vars, "username", "String!")?;
+    let updated_after = time_var(vars, "updatedAfter")?;
+    let created_before = time_var(vars, "createdBefore")?;
+    let Some(user) = shared.data.user_named(username) else {
+        return Ok(json!({"user": null}));
+    };
+    let mut rows: Vec<&MergeRequest> = shared
+        .data
+        .merge_requests
+        .iter()
+        .filter(|mr| match connection_name {
+            "authoredMergeRequests" => mr.author == user.username,
+            _ => mr.reviewers.iter().any(|r| r.username == user.username),
+        })
+        // GitLab's finders: `updated_after` is `>=`, `created_before` is `<=` (inclusive).
+        .filter(|mr| mr.updated_at >= updated_after && mr.created_at <= created_before)
+        .collect();
+    rows.sort_by_key(|mr| (mr.created_at, mr.id));
+    let page = connection(shared, &rows, vars)?;
+    Ok(json!({"user": {
+        "__typename": "UserCore",
+        "id": format!("gid://gitlab/User/{}", user.id),
+        "username": user.username,
+        "name": user.name,
+        connection_name: page,
+    }}))
+}
+
+/// `projects(ids:, first: 1) { nodes { mergeRequests(iids:, first:, after:) } }`.
+fn project_merge_requests(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let ids = vars
+        .get("projectIds")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid_variable("projectIds", "[ID!]!", vars.get("projectIds")))?;
+    let iids: Vec<String> = vars
+        .get("iids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid_variable("iids", "[String!]!", vars.get("iids")))?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| invalid_variable("iids", "[String!]!", Some(v)))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut nodes = Vec::new();
+    for id in ids {
+        let gid = id.as_str().unwrap_or("");
+        let Some(project_id) = gid
+            .strip_prefix("gid://gitlab/Project/")
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return Err(json!([{"message": format!("\"{gid}\" is not a valid Global ID")}]));
+        };
+        let Some(project) = shared.data.project_by_id(project_id) else {
+            continue;
+        };
+        let mut rows: Vec<&MergeRequest> = shared
+            .data
+            .merge_requests
+            .iter()
+            .filter(|mr| mr.project_id == project.id && iids.contains(&mr.iid.to_string()))
+            .collect();
+        // `Project.mergeRequests` sorts by creation, newest first, by default.
+        rows.sort_by_key(|mr| std::cmp::Reverse((mr.created_at, mr.id)));
+        nodes.push(json!({
+            "__typename": "Project",
+            "id": format!("gid://gitlab/Project/{}", project.id),
+            "fullPath": project.full_path,
+            "visibility": project.visibility,
+            "mergeRequests": connection(shared, &rows, vars)?,
+        }));
+        // The documents ask for `first: 1` project.
+        break;
+    }
+    Ok(json!({"projects": {"nodes": nodes}}))
+}
