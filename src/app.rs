@@ -325,6 +325,9 @@ fn harvest_snapshot(
         period,
         page_size: config.harvest.page_size,
         generated_at: Utc::now(),
+        epic_groups: config.harvest.epic_groups.clone(),
+        oncall_projects: config.harvest.oncall_projects.clone(),
+        interview: config.interview.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -47,6 +47,7 @@ pub struct Config {
     pub token_command: Option<String>,
     pub harvest: HarvestConfig,
     pub network: NetworkConfig,
+    pub interview: InterviewConfig,
     pub periods: PeriodsConfig,
     pub classify: ClassifyConfig,
     pub report: ReportConfig,
@@ -57,6 +58,33 @@ pub struct Config {
 pub struct HarvestConfig {
     pub concurrency: usize,
     pub page_size: u32,
+    pub epic_groups: Vec<String>,
+    pub oncall_projects: Vec<String>,
+}
+
+/// Which issues and merge requests are interview work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InterviewConfig {
+    pub labels: Vec<String>,
+    pub projects: Vec<String>,
+}
+
+impl Default for InterviewConfig {
+    fn default() -> Self {
+        InterviewConfig {
+            labels: [
+                "interview",
+                "Interview Training",
+                "interviewer",
+                "interviewing",
+                "hiring",
+            ]
+            .map(String::from)
+            .to_vec(),
+            projects: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +122,7 @@ impl Default for Config {
             token_command: None,
             harvest: HarvestConfig::default(),
             network: NetworkConfig::default(),
+            interview: InterviewConfig::default(),
             periods: PeriodsConfig::default(),
             classify: ClassifyConfig::default(),
             report: ReportConfig::default(),
@@ -106,6 +135,8 @@ impl Default for HarvestConfig {
         HarvestConfig {
             concurrency: 8,
             page_size: 100,
+            epic_groups: Vec::new(),
+            oncall_projects: Vec::new(),
         }
     }
 }
@@ -212,6 +243,18 @@ impl Config {
                 ),
             ));
         }
+        for (key, paths) in [
+            ("harvest.epic_groups", &self.harvest.epic_groups),
+            ("harvest.oncall_projects", &self.harvest.oncall_projects),
+            ("interview.projects", &self.interview.projects),
+        ] {
+            if let Some(bad) = paths.iter().find(|p| !is_full_path(p)) {
+                return Err(invalid(
+                    key,
+                    format!("{bad:?} is not a full path: use e.g. \"gitlab-com/gl-infra\" (no URL, no leading slash)"),
+                ));
+            }
+        }
         if self.network.timeout_secs == 0 {
             return Err(invalid("network.timeout_secs", "must be at least 1".into()));
         }
@@ -292,6 +335,17 @@ pub fn parse_gitlab_url(value: &str) -> Result<Url, String> {
         return Err(format!("{value:?} must not have a query or fragment"));
     }
     Ok(url)
+}
+
+/// A GitLab namespace or project path: `group/sub/project`, no scheme, no leading slash.
+fn is_full_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
 }
 
 /// `~/.config/gl-evidence/config.toml` (or the platform's equivalent).
@@ -388,6 +442,11 @@ mod tests {
             ),
             ("gitlab_url = \"ftp://x\"\n", "gitlab_url"),
             ("gitlab_url = \"https://user:pw@x\"\n", "gitlab_url"),
+            (
+                "[harvest]\noncall_projects = [\"https://gitlab.com/a/b\"]\n",
+                "harvest.oncall_projects",
+            ),
+            ("[interview]\nprojects = [\"/a\"]\n", "interview.projects"),
         ] {
             let err = Config::parse(text, "f.toml").unwrap_err().to_string();
             assert!(err.contains(key), "{text}: {err}");

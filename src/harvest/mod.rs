@@ -7,6 +7,7 @@
 
 pub mod convert;
 mod merge_requests;
+pub(crate) mod paging;
 mod reviews;
 
 use chrono::{DateTime, Utc};
@@ -33,13 +34,51 @@ pub struct HarvestRequest {
     pub period: Period,
     pub page_size: u32,
     pub generated_at: DateTime<Utc>,
+    /// Groups to search for epics; empty: the top-level groups of the subject's projects.
+    pub epic_groups: Vec<String>,
+    /// Projects whose on-call schedules to read; empty: on-call shifts are skipped.
+    pub oncall_projects: Vec<String>,
+    pub interview: crate::config::InterviewConfig,
 }
 
 /// What one source collected.
-struct SourceOutcome {
-    name: &'static str,
-    items: Vec<Item>,
-    error: Option<GitlabError>,
+pub(crate) struct SourceOutcome {
+    pub name: &'static str,
+    pub items: Vec<Item>,
+    /// The error that stopped it early; what was collected before is kept.
+    pub error: Option<GitlabError>,
+    /// Why it was not harvested at all: a feature this instance lacks (Free, Community Edition,
+    /// an older version) or nothing configured. Not a failure.
+    pub skipped: Option<String>,
+}
+
+impl SourceOutcome {
+    pub fn new(name: &'static str, items: Vec<Item>, error: Option<GitlabError>) -> Self {
+        SourceOutcome {
+            name,
+            items,
+            error,
+            skipped: None,
+        }
+    }
+
+    pub fn skipped(name: &'static str, reason: impl Into<String>) -> Self {
+        SourceOutcome {
+            name,
+            items: Vec::new(),
+            error: None,
+            skipped: Some(reason.into()),
+        }
+    }
+
+    fn status(&self) -> SourceStatus {
+        match (&self.skipped, &self.error, self.items.is_empty()) {
+            (Some(_), _, _) => SourceStatus::Skipped,
+            (None, None, _) => SourceStatus::Ok,
+            (None, Some(_), true) => SourceStatus::Failed,
+            (None, Some(_), false) => SourceStatus::Partial,
+        }
+    }
 }
 
 /// Harvests every subject's sources into one snapshot.
@@ -65,16 +104,15 @@ pub async fn harvest(
     for result in results {
         let (subject, outcomes) = result?;
         for (outcome, requests) in outcomes {
-            let status = match (&outcome.error, outcome.items.is_empty()) {
-                (None, _) => SourceStatus::Ok,
-                (Some(_), true) => SourceStatus::Failed,
-                (Some(_), false) => SourceStatus::Partial,
-            };
             snapshot.sources.push(Source {
                 name: outcome.name.to_string(),
                 subject: subject.username.clone(),
-                status,
-                detail: outcome.error.as_ref().map(|e| e.to_string()),
+                status: outcome.status(),
+                detail: outcome
+                    .error
+                    .as_ref()
+                    .map(|e| e.to_string())
+                    .or_else(|| outcome.skipped.clone()),
                 items: outcome.items.len(),
                 requests,
             });

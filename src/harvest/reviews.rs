@@ -20,7 +20,7 @@ use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
 use super::convert::{review_item, MergeRequestRecord, ReviewActivity};
-use super::merge_requests::{paginate, MergeRequestPage};
+use super::paging::{paginate, Page};
 use super::{HarvestRequest, SourceOutcome};
 
 /// (project id, merge request iid): how events name a merge request.
@@ -51,7 +51,7 @@ pub(super) async fn harvest_reviews(
                 .graphql::<ReviewRequestedMergeRequests>(variables, counter)
                 .await?;
             let connection = data.user.and_then(|u| u.review_requested_merge_requests);
-            Ok(page_of(connection.map(|c| {
+            Ok(Page::from_parts(connection.map(|c| {
                 (
                     c.nodes
                         .into_iter()
@@ -98,20 +98,7 @@ pub(super) async fn harvest_reviews(
             review_item(mr, &subject.username, activity, &period, base_url)
         })
         .collect();
-    SourceOutcome {
-        name: "reviews",
-        items,
-        error: combine(errors),
-    }
-}
-
-fn page_of(parts: Option<(Vec<MergeRequestRecord>, bool, Option<String>)>) -> MergeRequestPage {
-    let (records, has_next, end_cursor) = parts.unwrap_or_default();
-    MergeRequestPage {
-        records,
-        has_next,
-        end_cursor,
-    }
+    SourceOutcome::new("reviews", items, combine(errors))
 }
 
 fn key_of(mr: &MergeRequestRecord) -> Option<MergeRequestKey> {
@@ -229,7 +216,7 @@ async fn fetch_project_merge_requests(
                     .flatten()
                     .next()
                     .and_then(|p| p.merge_requests);
-                Ok(page_of(connection.map(|c| {
+                Ok(Page::from_parts(connection.map(|c| {
                     (
                         c.nodes
                             .into_iter()

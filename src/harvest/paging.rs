@@ -1,0 +1,128 @@
+//! GraphQL cursor paging shared by every source.
+
+use std::collections::HashSet;
+
+use crate::gitlab::GitlabError;
+
+/// One page of a GraphQL connection.
+pub(crate) struct Page<T> {
+    pub records: Vec<T>,
+    pub has_next: bool,
+    pub end_cursor: Option<String>,
+}
+
+/// Smallest page tried when GitLab finds a query too complex.
+const MIN_PAGE_SIZE: i64 = 10;
+
+/// Follows cursors until the last page. Halves the page size when GitLab finds the query too
+/// complex, and stops on a repeated cursor rather than loop forever. Records collected before an
+/// error are returned with it.
+pub(crate) async fn paginate<T>(
+    mut page_size: i64,
+    mut fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
+    mut on_page: impl FnMut(usize),
+) -> (Vec<T>, Option<GitlabError>) {
+    let mut records = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut seen_cursors = HashSet::new();
+    loop {
+        match fetch(page_size, cursor.clone()).await {
+            Ok(page) => {
+                records.extend(page.records);
+                on_page(records.len());
+                match (page.has_next, page.end_cursor) {
+                    (true, Some(next)) => {
+                        if !seen_cursors.insert(next.clone()) {
+                            let error = GitlabError::RepeatedPage {
+                                url: "GraphQL".into(),
+                                page: format!("cursor {next}"),
+                            };
+                            return (records, Some(error));
+                        }
+                        cursor = Some(next);
+                    }
+                    _ => return (records, None),
+                }
+            }
+            Err(GitlabError::TooComplex { .. }) if page_size > MIN_PAGE_SIZE => {
+                page_size = (page_size / 2).max(MIN_PAGE_SIZE);
+                tracing::info!(
+                    "GitLab found the query too complex; retrying with pages of {page_size}"
+                );
+            }
+            Err(error) => return (records, Some(error)),
+        }
+    }
+}
+
+impl<T> Page<T> {
+    /// A connection's nodes and page info, or an empty last page when the connection is absent
+    /// (an unknown user or project answers `null`).
+    pub fn from_parts(parts: Option<(Vec<T>, bool, Option<String>)>) -> Self {
+        let (records, has_next, end_cursor) = parts.unwrap_or_else(|| (Vec::new(), false, None));
+        Page {
+            records,
+            has_next,
+            end_cursor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn follows_cursors_and_halves_pages_on_complexity_errors() {
+        let mut calls = Vec::new();
+        let (items, error) = paginate(
+            100,
+            async |first, after: Option<String>| {
+                calls.push((first, after.clone()));
+                match (calls.len(), after.as_deref()) {
+                    (1, None) => Err(GitlabError::TooComplex {
+                        operation: "Op".into(),
+                        message: "too complex".into(),
+                    }),
+                    (_, None) => Ok(Page {
+                        records: vec![1, 2],
+                        has_next: true,
+                        end_cursor: Some("a".into()),
+                    }),
+                    (_, Some("a")) => Ok(Page {
+                        records: vec![3],
+                        has_next: false,
+                        end_cursor: None,
+                    }),
+                    _ => unreachable!(),
+                }
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(items, vec![1, 2, 3]);
+        assert!(error.is_none());
+        assert_eq!(
+            calls,
+            vec![(100, None), (50, None), (50, Some("a".to_string()))]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_repeated_cursor_stops_with_an_error_and_keeps_items() {
+        let (items, error) = paginate(
+            100,
+            async |_, _| {
+                Ok(Page {
+                    records: vec![7],
+                    has_next: true,
+                    end_cursor: Some("same".into()),
+                })
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(items, vec![7, 7], "the first repeat is detected");
+        assert!(matches!(error, Some(GitlabError::RepeatedPage { .. })));
+    }
+}
