@@ -1,7 +1,7 @@
 //! Errors talking to GitLab, each saying what went wrong and what to do about it.
 
 /// A failed GitLab request. Messages never contain the token (it is never in a URL).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GitlabError {
     #[error("GitLab refused the token (401 Unauthorized) at {url}: it is wrong, expired or revoked.\n  hint: create a personal access token with the `read_api` scope and set GITLAB_TOKEN")]
     Unauthorized { url: String },

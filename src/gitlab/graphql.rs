@@ -32,6 +32,22 @@ pub struct ReviewRequestedMergeRequests;
 )]
 pub struct ProjectMergeRequests;
 
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/issues.graphql",
+    response_derives = "Debug"
+)]
+pub struct Issues;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/project_issues.graphql",
+    response_derives = "Debug"
+)]
+pub struct ProjectIssues;
+
 impl Client {
     /// POSTs one operation; GraphQL `errors` become typed errors (an unknown field means an older
     /// or Community Edition server; a complexity error lets the caller shrink its page).

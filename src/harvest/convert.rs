@@ -7,6 +7,8 @@ use crate::gitlab::graphql::{
 };
 use crate::model::{Item, ItemKind, Period, Role};
 
+use super::events::Activity;
+
 /// Descriptions are cut to this many bytes: enough for the rules, small snapshots.
 pub const DESCRIPTION_LIMIT: usize = 4096;
 
@@ -124,15 +126,6 @@ impl_from_fragment!(authored_merge_requests);
 impl_from_fragment!(review_requested_merge_requests);
 impl_from_fragment!(project_merge_requests);
 
-/// What the events API says the subject did on one merge request within the period.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReviewActivity {
-    pub comments: u32,
-    pub approved: bool,
-    /// When the subject last commented on or approved it.
-    pub last_at: Option<DateTime<Utc>>,
-}
-
 impl MergeRequestRecord {
     fn is_by(&self, username: &str) -> bool {
         self.author
@@ -200,7 +193,7 @@ pub fn authored_item(
 pub fn review_item(
     mr: &MergeRequestRecord,
     subject: &str,
-    activity: Option<&ReviewActivity>,
+    activity: Option<&Activity>,
     period: &Period,
     base_url: &str,
 ) -> Option<Item> {
@@ -341,10 +334,10 @@ mod tests {
         );
 
         let own = mr("alice");
-        let activity = ReviewActivity {
+        let activity = Activity {
             comments: 3,
-            approved: false,
             last_at: t("2026-07-10T00:00:00Z"),
+            ..Activity::default()
         };
         assert!(
             review_item(&own, "alice", Some(&activity), &q3(), "").is_none(),
@@ -365,13 +358,13 @@ mod tests {
         let mut old = mr("bob");
         old.created_at = t("2026-01-01T00:00:00Z");
         old.merged_at = t("2026-10-05T00:00:00Z");
-        let late = ReviewActivity {
+        let late = Activity {
             comments: 1,
-            approved: false,
             last_at: t("2026-08-01T00:00:00Z"),
+            ..Activity::default()
         };
         assert!(review_item(&old, "alice", Some(&late), &q3(), "").is_some());
-        let early = ReviewActivity {
+        let early = Activity {
             last_at: t("2026-05-01T00:00:00Z"),
             ..late
         };

@@ -6,6 +6,9 @@
 //! evidence was collected.
 
 pub mod convert;
+mod events;
+mod interview;
+mod issues;
 mod merge_requests;
 pub(crate) mod paging;
 mod reviews;
@@ -50,6 +53,10 @@ pub(crate) struct SourceOutcome {
     /// Why it was not harvested at all: a feature this instance lacks (Free, Community Edition,
     /// an older version) or nothing configured. Not a failure.
     pub skipped: Option<String>,
+    /// Something the reader should know that is not a failure.
+    pub note: Option<String>,
+    /// For sources whose items land elsewhere (events): how many they read.
+    pub items_read: Option<usize>,
 }
 
 impl SourceOutcome {
@@ -59,6 +66,8 @@ impl SourceOutcome {
             items,
             error,
             skipped: None,
+            note: None,
+            items_read: None,
         }
     }
 
@@ -68,11 +77,14 @@ impl SourceOutcome {
             items: Vec::new(),
             error: None,
             skipped: Some(reason.into()),
+            note: None,
+            items_read: None,
         }
     }
 
     fn status(&self) -> SourceStatus {
-        match (&self.skipped, &self.error, self.items.is_empty()) {
+        let empty = self.items_read.map_or(self.items.is_empty(), |n| n == 0);
+        match (&self.skipped, &self.error, empty) {
             (Some(_), _, _) => SourceStatus::Skipped,
             (None, None, _) => SourceStatus::Ok,
             (None, Some(_), true) => SourceStatus::Failed,
@@ -112,8 +124,9 @@ pub async fn harvest(
                     .error
                     .as_ref()
                     .map(|e| e.to_string())
-                    .or_else(|| outcome.skipped.clone()),
-                items: outcome.items.len(),
+                    .or_else(|| outcome.skipped.clone())
+                    .or_else(|| outcome.note.clone()),
+                items: outcome.items_read.unwrap_or(outcome.items.len()),
                 requests,
             });
             snapshot.items.extend(outcome.items);
@@ -133,22 +146,79 @@ async fn harvest_subject(
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
     let lookup = RequestCounter::default();
     let subject = find_user(client, username, gitlab_url, &lookup).await?;
-    let mr_counter = RequestCounter::default();
-    let review_counter = RequestCounter::default();
+    let counters: [RequestCounter; 5] = Default::default();
+    let [events_counter, mr_counter, review_counter, issue_counter, incident_counter] = &counters;
     let bar = progress.subject(&subject.username);
-    let (authored, reviewed) = tokio::join!(
-        merge_requests::harvest_authored(client, request, &subject, &mr_counter, &bar),
-        reviews::harvest_reviews(client, request, &subject, &review_counter, &bar),
+
+    // Phase one: everything that needs only the subject.
+    let (events, authored, requested, involved) = tokio::join!(
+        events::fetch(client, request, &subject, events_counter),
+        merge_requests::harvest_authored(client, request, &subject, mr_counter, &bar),
+        reviews::fetch_requested(client, request, &subject, review_counter, &bar),
+        issues::fetch_involved(client, request, &subject, issue_counter, &bar),
+    );
+    // Phase two: what the events point at.
+    let (reviewed, (issues, incidents)) = tokio::join!(
+        reviews::complete(
+            client,
+            request,
+            &subject,
+            requested,
+            &events,
+            review_counter
+        ),
+        issues::complete(
+            client,
+            request,
+            &subject,
+            involved,
+            &events,
+            incident_counter
+        ),
     );
     bar.finish();
-    Ok((
-        subject,
-        vec![
-            // The user lookup serves both sources; count it once, with the first.
-            (authored, mr_counter.get() + lookup.get()),
-            (reviewed, review_counter.get()),
-        ],
-    ))
+
+    let mut outcomes = vec![
+        // The user lookup serves every source; count it once, with the first.
+        (authored, mr_counter.get() + lookup.get()),
+        (reviewed, review_counter.get()),
+        (issues, issue_counter.get()),
+        (incidents, incident_counter.get()),
+    ];
+    let interviews = separate_interviews(&mut outcomes, &request.interview);
+    outcomes.push((interviews, 0));
+    outcomes.push((events_outcome(events, request), events_counter.get()));
+    Ok((subject, outcomes))
+}
+
+/// Moves interview work out of the sources that found it into the `interviews` source.
+fn separate_interviews(
+    outcomes: &mut [(SourceOutcome, u64)],
+    config: &crate::config::InterviewConfig,
+) -> SourceOutcome {
+    let mut found = Vec::new();
+    for (outcome, _) in outcomes.iter_mut() {
+        let (interviews, rest): (Vec<Item>, Vec<Item>) = std::mem::take(&mut outcome.items)
+            .into_iter()
+            .partition(|item| interview::is_interview(item, config));
+        outcome.items = rest;
+        found.extend(interviews.into_iter().map(interview::into_interview));
+    }
+    SourceOutcome::new("interviews", found, None)
+}
+
+/// The `events` entry: how reading the subject's events went. Reviews, issues and incidents
+/// use them; its `items` count the events read.
+fn events_outcome(events: events::SubjectEvents, request: &HarvestRequest) -> SourceOutcome {
+    let mut outcome = SourceOutcome::new("events", Vec::new(), events.error);
+    outcome.items_read = Some(events.count);
+    if events::beyond_retention(&request.period, request.generated_at.date_naive()) {
+        outcome.note = Some(format!(
+            "the period starts more than {} years ago and GitLab deletes older events: comments, approvals and closed issues from before then are missing",
+            events::RETENTION_YEARS
+        ));
+    }
+    outcome
 }
 
 /// Resolves a username exactly (GitLab matches usernames case-insensitively; never a prefix).
@@ -180,4 +250,17 @@ fn sort_items(items: &mut [Item]) {
     items.sort_by(|a, b| {
         (&a.subject, a.kind, a.date(), &a.id).cmp(&(&b.subject, b.kind, b.date(), &b.id))
     });
+}
+
+/// Keeps the first error, noting how many more there were.
+pub(crate) fn combine(mut errors: Vec<GitlabError>) -> Option<GitlabError> {
+    if errors.len() <= 1 {
+        return errors.pop();
+    }
+    let more = errors.len() - 1;
+    let first = errors.swap_remove(0);
+    Some(GitlabError::GraphQl {
+        operation: "several requests".into(),
+        messages: format!("{first} (and {more} more failures)"),
+    })
 }

@@ -1,0 +1,236 @@
+//! The subject's contribution events (REST `/users/:id/events`): comments, approvals and closed
+//! issues in the period, read once as three paged lists and shared by the sources that need
+//! them, so no source makes a request per comment.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, Utc};
+
+use crate::gitlab::types::Event;
+use crate::gitlab::{Client, GitlabError, RequestCounter};
+use crate::model::{Period, Subject};
+
+use super::HarvestRequest;
+
+/// (project id, iid): how events name a merge request or an issue.
+pub(crate) type TargetKey = (u64, u64);
+
+/// What the subject did on one merge request or issue within the period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Activity {
+    pub comments: u32,
+    pub approved: bool,
+    pub closed: bool,
+    /// When the subject last commented on, approved or closed it.
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+/// The subject's events, grouped by what they touched.
+#[derive(Debug, Default)]
+pub(crate) struct SubjectEvents {
+    pub merge_requests: HashMap<TargetKey, Activity>,
+    pub issues: HashMap<TargetKey, Activity>,
+    /// Events read, for the `events` source entry.
+    pub count: usize,
+    pub error: Option<GitlabError>,
+}
+
+/// GitLab deletes events older than three years.
+pub const RETENTION_YEARS: u32 = 3;
+
+/// True when the period starts before GitLab's event retention: event-based evidence
+/// (comments, approvals, closed issues) may be missing.
+pub fn beyond_retention(period: &Period, today: chrono::NaiveDate) -> bool {
+    let horizon = today
+        .checked_sub_months(chrono::Months::new(12 * RETENTION_YEARS))
+        .unwrap_or(today);
+    period.from < horizon
+}
+
+pub(crate) async fn fetch(
+    client: &Client,
+    request: &HarvestRequest,
+    subject: &Subject,
+    counter: &RequestCounter,
+) -> SubjectEvents {
+    let Some(user_id) = subject.id else {
+        return SubjectEvents::default();
+    };
+    let path = format!("users/{user_id}/events");
+    // The events API takes exclusive dates.
+    let after = request.period.from - Days::new(1);
+    let before = request.period.to + Days::new(1);
+    let query = |action: &str| {
+        vec![
+            ("action", action.to_string()),
+            ("after", after.to_string()),
+            ("before", before.to_string()),
+            ("sort", "asc".to_string()),
+        ]
+    };
+    let (comment_query, approval_query, close_query) =
+        (query("commented"), query("approved"), query("closed"));
+    let (comments, approvals, closes) = tokio::join!(
+        client.rest_get_all::<Event>(&path, &comment_query, counter, |_| {}),
+        client.rest_get_all::<Event>(&path, &approval_query, counter, |_| {}),
+        client.rest_get_all::<Event>(&path, &close_query, counter, |_| {}),
+    );
+    let mut events = summarise(
+        &comments.items,
+        &approvals.items,
+        &closes.items,
+        &request.period,
+    );
+    events.count = comments.items.len() + approvals.items.len() + closes.items.len();
+    events.error = comments.error.or(approvals.error).or(closes.error);
+    events
+}
+
+/// Groups events per merge request and issue. System notes and other targets are ignored.
+pub(crate) fn summarise(
+    comments: &[Event],
+    approvals: &[Event],
+    closes: &[Event],
+    period: &Period,
+) -> SubjectEvents {
+    let mut events = SubjectEvents::default();
+    for event in comments {
+        let Some(note) = &event.note else { continue };
+        let (Some(project), Some(iid)) = (event.project_id, note.noteable_iid) else {
+            continue;
+        };
+        let map = match note.noteable_type.as_deref() {
+            Some("MergeRequest") => &mut events.merge_requests,
+            Some("Issue") => &mut events.issues,
+            _ => continue,
+        };
+        touch(
+            map,
+            (project, iid),
+            event.created_at.or(note.created_at),
+            period,
+        )
+        .comments += 1;
+    }
+    for event in approvals {
+        if event.action_name.as_deref() != Some("approved")
+            || event.target_type.as_deref() != Some("MergeRequest")
+        {
+            continue;
+        }
+        if let (Some(project), Some(iid)) = (event.project_id, event.target_iid) {
+            touch(
+                &mut events.merge_requests,
+                (project, iid),
+                event.created_at,
+                period,
+            )
+            .approved = true;
+        }
+    }
+    for event in closes {
+        if event.action_name.as_deref() != Some("closed")
+            || event.target_type.as_deref() != Some("Issue")
+        {
+            continue;
+        }
+        if let (Some(project), Some(iid)) = (event.project_id, event.target_iid) {
+            touch(&mut events.issues, (project, iid), event.created_at, period).closed = true;
+        }
+    }
+    events
+}
+
+/// The activity entry for a target, its last activity time advanced to `at` (within the period).
+fn touch<'a>(
+    map: &'a mut HashMap<TargetKey, Activity>,
+    key: TargetKey,
+    at: Option<DateTime<Utc>>,
+    period: &Period,
+) -> &'a mut Activity {
+    let entry = map.entry(key).or_default();
+    if let Some(at) = at.filter(|at| period.contains(*at)) {
+        entry.last_at = entry.last_at.max(Some(at));
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gitlab::types::EventNote;
+
+    fn note_event(project: u64, iid: u64, kind: &str, at: &str) -> Event {
+        Event {
+            project_id: Some(project),
+            action_name: Some("commented on".into()),
+            target_type: Some("DiffNote".into()),
+            target_iid: None,
+            created_at: Some(at.parse().unwrap()),
+            note: Some(EventNote {
+                noteable_type: Some(kind.into()),
+                noteable_iid: Some(iid),
+                created_at: None,
+            }),
+        }
+    }
+
+    fn target_event(action: &str, target: &str, project: u64, iid: u64, at: &str) -> Event {
+        Event {
+            project_id: Some(project),
+            action_name: Some(action.into()),
+            target_type: Some(target.into()),
+            target_iid: Some(iid),
+            created_at: Some(at.parse().unwrap()),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn events_are_grouped_per_target() {
+        let period = Period::parse_quarter("2026Q3", 2).unwrap();
+        let comments = vec![
+            note_event(1, 5, "MergeRequest", "2026-07-01T00:00:00Z"),
+            note_event(1, 5, "MergeRequest", "2026-07-03T00:00:00Z"),
+            note_event(2, 5, "MergeRequest", "2026-07-02T00:00:00Z"),
+            note_event(1, 6, "Issue", "2026-07-02T00:00:00Z"),
+            note_event(1, 7, "Snippet", "2026-07-02T00:00:00Z"),
+        ];
+        let approvals = vec![target_event(
+            "approved",
+            "MergeRequest",
+            1,
+            9,
+            "2026-08-01T00:00:00Z",
+        )];
+        let closes = vec![
+            target_event("closed", "Issue", 1, 6, "2026-08-02T00:00:00Z"),
+            target_event("closed", "MergeRequest", 1, 5, "2026-08-02T00:00:00Z"),
+        ];
+        let e = summarise(&comments, &approvals, &closes, &period);
+        assert_eq!(e.merge_requests.len(), 3, "{:?}", e.merge_requests);
+        assert_eq!(e.merge_requests[&(1, 5)].comments, 2);
+        assert_eq!(
+            e.merge_requests[&(1, 5)].last_at,
+            Some("2026-07-03T00:00:00Z".parse().unwrap())
+        );
+        assert!(
+            !e.merge_requests[&(1, 5)].closed,
+            "closing an MR is not a review"
+        );
+        assert!(e.merge_requests[&(1, 9)].approved);
+        assert_eq!(e.issues.len(), 1);
+        let issue = &e.issues[&(1, 6)];
+        assert_eq!((issue.comments, issue.closed), (1, true));
+        assert_eq!(issue.last_at, Some("2026-08-02T00:00:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn retention_horizon_is_three_years() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let recent = Period::parse_quarter("2026Q3", 2).unwrap();
+        assert!(!beyond_retention(&recent, today));
+        let old = Period::parse_quarter("2023Q3", 2).unwrap();
+        assert!(beyond_retention(&old, today));
+    }
+}

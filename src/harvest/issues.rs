@@ -1,0 +1,457 @@
+//! The `issues` and `incidents` sources: issues and incidents the subject authored or is assigned
+//! to (GraphQL, two paged queries), plus those they closed or commented on (from their events,
+//! fetched in batches per project). An incident is never also listed as an issue; a comment
+//! makes the subject a participant of an incident, not of a plain issue.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+
+use crate::gitlab::graphql::{issues, project_issues, Issues, ProjectIssues};
+use crate::gitlab::{Client, GitlabError, RequestCounter};
+use crate::model::{Item, ItemKind, Period, Role, Subject};
+use crate::progress::SubjectProgress;
+
+use super::convert::{cut, DESCRIPTION_LIMIT};
+use super::events::{Activity, SubjectEvents, TargetKey};
+use super::paging::{paginate, Page};
+use super::{combine, HarvestRequest, SourceOutcome};
+
+/// An issue as the GraphQL `IssueFields` fragment describes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IssueRecord {
+    pub id: String,
+    pub iid: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub web_url: String,
+    pub state: String,
+    pub incident: bool,
+    /// Issues, incidents and tasks are evidence; test cases, requirements and the like are not.
+    pub relevant_type: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub confidential: bool,
+    pub severity: Option<u8>,
+    pub project: Option<String>,
+    pub project_id: Option<u64>,
+    pub author: Option<String>,
+    pub assignees: Vec<String>,
+    pub labels: Vec<String>,
+}
+
+macro_rules! impl_from_issue_fragment {
+    ($module:ident) => {
+        impl From<$module::IssueFields> for IssueRecord {
+            fn from(issue: $module::IssueFields) -> Self {
+                use $module::{IssuableSeverity, IssueType};
+                let severity = match issue.severity {
+                    Some(IssuableSeverity::CRITICAL) => Some(1),
+                    Some(IssuableSeverity::HIGH) => Some(2),
+                    Some(IssuableSeverity::MEDIUM) => Some(3),
+                    Some(IssuableSeverity::LOW) => Some(4),
+                    _ => None,
+                };
+                let labels: Vec<String> = issue
+                    .labels
+                    .and_then(|l| l.nodes)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|l| l.title)
+                    .collect();
+                IssueRecord {
+                    id: issue.id,
+                    iid: issue.iid,
+                    title: issue.title,
+                    description: issue.description,
+                    web_url: issue.web_url,
+                    state: format!("{:?}", issue.state).to_ascii_lowercase(),
+                    incident: matches!(issue.type_, Some(IssueType::INCIDENT)),
+                    relevant_type: matches!(
+                        issue.type_,
+                        None | Some(IssueType::ISSUE)
+                            | Some(IssueType::INCIDENT)
+                            | Some(IssueType::TASK)
+                    ),
+                    created_at: Some(issue.created_at),
+                    updated_at: Some(issue.updated_at),
+                    closed_at: issue.closed_at,
+                    confidential: issue.confidential,
+                    severity: severity.or_else(|| severity_label(&labels)),
+                    project: project_of_reference(&issue.reference),
+                    project_id: issue.project_id.and_then(|id| u64::try_from(id).ok()),
+                    author: Some(issue.author.username),
+                    assignees: issue
+                        .assignees
+                        .and_then(|a| a.nodes)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(|u| u.username)
+                        .collect(),
+                    labels,
+                }
+            }
+        }
+    };
+}
+
+impl_from_issue_fragment!(issues);
+impl_from_issue_fragment!(project_issues);
+
+/// `gitlab-org/gitlab#123` → `gitlab-org/gitlab`.
+fn project_of_reference(reference: &str) -> Option<String> {
+    let (project, _) = reference.rsplit_once('#')?;
+    (!project.is_empty()).then(|| project.to_string())
+}
+
+/// GitLab.com's incidents often carry severity as a scoped label (`severity::2`).
+fn severity_label(labels: &[String]) -> Option<u8> {
+    labels.iter().find_map(|l| {
+        let (scope, value) = l.split_once("::")?;
+        if !scope.trim().eq_ignore_ascii_case("severity") {
+            return None;
+        }
+        let value = value.trim().trim_start_matches(['s', 'S']);
+        value.parse().ok().filter(|n| (1..=4).contains(n))
+    })
+}
+
+fn key_of(issue: &IssueRecord) -> Option<TargetKey> {
+    Some((issue.project_id?, issue.iid.parse().ok()?))
+}
+
+/// Phase one: issues and incidents the subject authored or is assigned to.
+pub(super) async fn fetch_involved(
+    client: &Client,
+    request: &HarvestRequest,
+    subject: &Subject,
+    counter: &RequestCounter,
+    progress: &SubjectProgress,
+) -> (Vec<IssueRecord>, Option<GitlabError>) {
+    let period = request.period;
+    let page_size = i64::from(request.page_size);
+    let fetch = |author: Option<String>, assignee: Option<Vec<String>>| {
+        paginate(
+            page_size,
+            async move |first, after| {
+                let variables = issues::Variables {
+                    author_username: author.clone(),
+                    assignee_usernames: assignee.clone(),
+                    types: Some(vec![issues::IssueType::ISSUE, issues::IssueType::INCIDENT]),
+                    updated_after: period.start(),
+                    created_before: period.end_exclusive(),
+                    first,
+                    after,
+                };
+                let data = client.graphql::<Issues>(variables, counter).await?;
+                Ok(Page::from_parts(data.issues.map(|c| {
+                    (
+                        c.nodes
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .map(Into::into)
+                            .collect(),
+                        c.page_info.has_next_page,
+                        c.page_info.end_cursor,
+                    )
+                })))
+            },
+            |n| progress.set("issues", n),
+        )
+    };
+    let ((mut authored, authored_error), (assigned, assigned_error)) = tokio::join!(
+        fetch(Some(subject.username.clone()), None),
+        fetch(None, Some(vec![subject.username.clone()])),
+    );
+    authored.extend(assigned);
+    (
+        authored,
+        combine(authored_error.into_iter().chain(assigned_error).collect()),
+    )
+}
+
+/// Phase two: adds the issues the subject closed or commented on, and splits everything into
+/// the `issues` and `incidents` sources.
+pub(super) async fn complete(
+    client: &Client,
+    request: &HarvestRequest,
+    subject: &Subject,
+    involved: (Vec<IssueRecord>, Option<GitlabError>),
+    events: &SubjectEvents,
+    counter: &RequestCounter,
+) -> (SourceOutcome, SourceOutcome) {
+    let (mut records, involved_error) = involved;
+    let mut errors: Vec<GitlabError> = involved_error.into_iter().collect();
+    errors.extend(events.error.clone());
+
+    let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
+    let mut missing: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for key in events.issues.keys().filter(|k| !known.contains(k)) {
+        missing.entry(key.0).or_default().push(key.1);
+    }
+    let page_size = i64::from(request.page_size);
+    let fetched = join_all(missing.into_iter().map(|(project_id, mut iids)| {
+        iids.sort_unstable();
+        fetch_project_issues(client, project_id, iids, page_size, counter)
+    }))
+    .await;
+    for (batch, error) in fetched {
+        records.extend(batch);
+        errors.extend(error);
+    }
+
+    let mut seen = HashSet::new();
+    let (mut plain, mut incidents) = (Vec::new(), Vec::new());
+    for record in records.iter().filter(|r| seen.insert(r.id.clone())) {
+        let activity = key_of(record).and_then(|k| events.issues.get(&k));
+        if let Some(item) = issue_item(record, &subject.username, activity, &request.period) {
+            match item.kind {
+                ItemKind::Incident => incidents.push(item),
+                _ => plain.push(item),
+            }
+        }
+    }
+    let error = combine(errors);
+    (
+        SourceOutcome::new("issues", plain, error.clone()),
+        SourceOutcome::new("incidents", incidents, error),
+    )
+}
+
+/// An issue is evidence when the subject authored it or is assigned to it and it was created or
+/// closed in the period, or when they closed it in the period. An incident also counts when the
+/// subject commented on it in the period.
+pub fn issue_item(
+    issue: &IssueRecord,
+    subject: &str,
+    activity: Option<&Activity>,
+    period: &Period,
+) -> Option<Item> {
+    if !issue.relevant_type {
+        return None;
+    }
+    let is = |name: &str| name.eq_ignore_ascii_case(subject);
+    let authored = issue.author.as_deref().is_some_and(is);
+    let assigned = issue.assignees.iter().any(|a| is(a));
+    let active_in_period = activity
+        .and_then(|a| a.last_at)
+        .is_some_and(|at| period.contains(at));
+    let closed_by_subject = activity.is_some_and(|a| a.closed) && active_in_period;
+    let commented = activity.is_some_and(|a| a.comments > 0) && active_in_period;
+    let dated_in_period = [issue.created_at, issue.closed_at]
+        .into_iter()
+        .flatten()
+        .any(|at| period.contains(at));
+    let evidence = ((authored || assigned) && dated_in_period)
+        || closed_by_subject
+        || (issue.incident && (commented || ((authored || assigned) && active_in_period)));
+    if !evidence {
+        return None;
+    }
+    let kind = if issue.incident {
+        ItemKind::Incident
+    } else {
+        ItemKind::Issue
+    };
+    let role = if authored {
+        Role::Author
+    } else if assigned {
+        Role::Assignee
+    } else {
+        Role::Participant
+    };
+    let mut item = Item::new(
+        kind,
+        role,
+        subject,
+        issue.id.clone(),
+        issue.web_url.clone(),
+        issue.title.clone(),
+    );
+    item.description = issue
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| cut(d, DESCRIPTION_LIMIT));
+    item.project = issue.project.clone();
+    item.labels = issue.labels.clone();
+    item.state = Some(issue.state.clone());
+    item.created_at = issue.created_at;
+    item.updated_at = issue.updated_at;
+    item.closed_at = issue.closed_at;
+    item.confidential = issue.confidential;
+    if issue.incident {
+        item.severity = issue.severity;
+    }
+    if let Some(comments) = activity.map(|a| a.comments).filter(|c| *c > 0) {
+        item.comments = Some(comments);
+    }
+    Some(item)
+}
+
+async fn fetch_project_issues(
+    client: &Client,
+    project_id: u64,
+    iids: Vec<u64>,
+    page_size: i64,
+    counter: &RequestCounter,
+) -> (Vec<IssueRecord>, Option<GitlabError>) {
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for chunk in iids.chunks(100) {
+        let iids: Vec<String> = chunk.iter().map(u64::to_string).collect();
+        let (batch, error) = paginate(
+            page_size,
+            async |first, after| {
+                let variables = project_issues::Variables {
+                    project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
+                    iids: iids.clone(),
+                    first,
+                    after,
+                };
+                let data = client.graphql::<ProjectIssues>(variables, counter).await?;
+                let connection = data
+                    .projects
+                    .and_then(|p| p.nodes)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .next()
+                    .and_then(|p| p.issues);
+                Ok(Page::from_parts(connection.map(|c| {
+                    (
+                        c.nodes
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .map(Into::into)
+                            .collect(),
+                        c.page_info.has_next_page,
+                        c.page_info.end_cursor,
+                    )
+                })))
+            },
+            |_| {},
+        )
+        .await;
+        records.extend(batch);
+        errors.extend(error);
+    }
+    (records, combine(errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Option<DateTime<Utc>> {
+        Some(s.parse().unwrap())
+    }
+
+    fn q3() -> Period {
+        Period::parse_quarter("2026Q3", 2).unwrap()
+    }
+
+    fn issue(author: &str) -> IssueRecord {
+        IssueRecord {
+            id: "gid://gitlab/Issue/1".into(),
+            iid: "12".into(),
+            title: "Disk full on db-3".into(),
+            web_url: "https://gl.example.com/g/p/-/issues/12".into(),
+            state: "closed".into(),
+            relevant_type: true,
+            created_at: t("2026-07-10T00:00:00Z"),
+            closed_at: t("2026-07-11T00:00:00Z"),
+            project: Some("g/p".into()),
+            project_id: Some(3),
+            author: Some(author.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn references_and_severity_labels() {
+        assert_eq!(
+            project_of_reference("gitlab-org/gitlab#123").as_deref(),
+            Some("gitlab-org/gitlab")
+        );
+        assert_eq!(project_of_reference("#123"), None);
+        assert_eq!(severity_label(&["severity::2".into()]), Some(2));
+        assert_eq!(severity_label(&["Severity::S1".into()]), Some(1));
+        assert_eq!(severity_label(&["severity::9".into(), "bug".into()]), None);
+    }
+
+    #[test]
+    fn authored_and_assigned_issues_by_date() {
+        let i = issue("alice");
+        assert_eq!(
+            issue_item(&i, "alice", None, &q3()).unwrap().role,
+            Role::Author
+        );
+        let mut assigned = issue("bob");
+        assigned.assignees = vec!["Alice".into()];
+        assert_eq!(
+            issue_item(&assigned, "alice", None, &q3()).unwrap().role,
+            Role::Assignee
+        );
+        let mut old = issue("alice");
+        old.created_at = t("2026-01-01T00:00:00Z");
+        old.closed_at = None;
+        assert!(issue_item(&old, "alice", None, &q3()).is_none());
+        assert!(
+            issue_item(&i, "alice2", None, &q3()).is_none(),
+            "near-namesake"
+        );
+    }
+
+    #[test]
+    fn closing_makes_a_participant_but_commenting_on_an_issue_does_not() {
+        let other = issue("bob");
+        let closed = Activity {
+            closed: true,
+            last_at: t("2026-07-11T00:00:00Z"),
+            ..Activity::default()
+        };
+        let item = issue_item(&other, "alice", Some(&closed), &q3()).unwrap();
+        assert_eq!((item.kind, item.role), (ItemKind::Issue, Role::Participant));
+        let commented = Activity {
+            comments: 2,
+            last_at: t("2026-07-11T00:00:00Z"),
+            ..Activity::default()
+        };
+        assert!(issue_item(&other, "alice", Some(&commented), &q3()).is_none());
+    }
+
+    #[test]
+    fn incidents_count_comments_and_carry_severity() {
+        let mut incident = issue("bob");
+        incident.incident = true;
+        incident.severity = Some(2);
+        incident.created_at = t("2026-06-01T00:00:00Z");
+        incident.closed_at = t("2026-06-02T00:00:00Z");
+        let commented = Activity {
+            comments: 4,
+            last_at: t("2026-07-01T00:00:00Z"),
+            ..Activity::default()
+        };
+        let item = issue_item(&incident, "alice", Some(&commented), &q3()).unwrap();
+        assert_eq!(
+            (item.kind, item.role),
+            (ItemKind::Incident, Role::Participant)
+        );
+        assert_eq!((item.severity, item.comments), (Some(2), Some(4)));
+        assert!(issue_item(&incident, "alice", None, &q3()).is_none());
+    }
+
+    #[test]
+    fn other_work_item_types_are_not_issues() {
+        let mut test_case = issue("alice");
+        test_case.relevant_type = false;
+        assert!(issue_item(&test_case, "alice", None, &q3()).is_none());
+    }
+}
