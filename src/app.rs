@@ -176,22 +176,29 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
     }
 }
 
+/// Says on stderr what did not go to plan, one line per source, and whether the run is partial.
 fn outcome_of(snapshot: &Snapshot) -> Outcome {
-    if snapshot.is_partial() {
-        for source in snapshot.sources.iter().filter(|s| {
-            matches!(
-                s.status,
-                crate::model::SourceStatus::Partial | crate::model::SourceStatus::Failed
-            )
-        }) {
-            eprintln!(
-                "warning: source `{}` for {} is {}: {}",
-                source.name,
-                source.subject,
-                source.status,
-                source.detail.as_deref().unwrap_or("no detail")
-            );
+    use crate::model::SourceStatus;
+    for source in &snapshot.sources {
+        let detail = source.detail.as_deref().unwrap_or("no detail");
+        // The first line of a detail is the message; the rest are hints.
+        let detail = detail.lines().next().unwrap_or(detail);
+        match source.status {
+            SourceStatus::Partial | SourceStatus::Failed => eprintln!(
+                "warning: source `{}` for {} is {}: {detail}",
+                source.name, source.subject, source.status
+            ),
+            SourceStatus::Skipped => eprintln!(
+                "note: source `{}` for {} was skipped: {detail}",
+                source.name, source.subject
+            ),
+            SourceStatus::Ok if source.detail.is_some() => {
+                eprintln!("note: source `{}` for {}: {detail}", source.name, source.subject)
+            }
+            SourceStatus::Ok => {}
         }
+    }
+    if snapshot.is_partial() {
         Outcome::Partial
     } else {
         Outcome::Complete

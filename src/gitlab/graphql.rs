@@ -8,6 +8,13 @@ use super::{Auth, Client, GitlabError, RequestCounter};
 /// GitLab's `Time` scalar: an ISO 8601 timestamp.
 pub type Time = chrono::DateTime<chrono::Utc>;
 
+/// GitLab's `WorkItemID` scalar: a work item's global id (`gid://gitlab/WorkItem/1`).
+pub type WorkItemID = String;
+
+/// GitLab's `IncidentManagementOncallRotationID` scalar: an on-call rotation's global id
+/// (`gid://gitlab/IncidentManagement::OncallRotation/1`).
+pub type IncidentManagementOncallRotationID = String;
+
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "queries/schema.graphql",
@@ -35,6 +42,22 @@ pub struct ProjectMergeRequests;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "queries/schema.graphql",
+    query_path = "queries/group_epic_work_items.graphql",
+    response_derives = "Debug"
+)]
+pub struct GroupEpicWorkItems;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/group_epics_legacy.graphql",
+    response_derives = "Debug"
+)]
+pub struct GroupEpicsLegacy;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
     query_path = "queries/issues.graphql",
     response_derives = "Debug"
 )]
@@ -47,6 +70,22 @@ pub struct Issues;
     response_derives = "Debug"
 )]
 pub struct ProjectIssues;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/oncall_shifts.graphql",
+    response_derives = "Debug"
+)]
+pub struct OncallShifts;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/oncall_rotation_shifts.graphql",
+    response_derives = "Debug"
+)]
+pub struct OncallRotationShifts;
 
 impl Client {
     /// POSTs one operation; GraphQL `errors` become typed errors (an unknown field means an older

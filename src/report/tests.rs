@@ -397,6 +397,35 @@ fn partial_sources_are_warned_about() {
 }
 
 #[test]
+fn skipped_sources_and_notes_are_shown_apart_from_failures() {
+    let mut snap = snapshot();
+    snap.sources.retain(|s| s.status == SourceStatus::Ok);
+    let subject = snap.subjects[0].username.clone();
+    let source = |name: &str, status, detail: &str| crate::model::Source {
+        name: name.into(),
+        subject: subject.clone(),
+        status,
+        detail: Some(detail.into()),
+        items: 0,
+        requests: 1,
+    };
+    snap.sources.push(source(
+        "epics",
+        SourceStatus::Skipped,
+        "epics need GitLab Premium or Ultimate",
+    ));
+    snap.sources.push(source("events", SourceStatus::Ok, "the period starts more than 3 years ago"));
+    let out = render(ReportKind::Brag, &snap);
+    assert!(!out.contains("Warning"), "a skip is not a failure: {out}");
+    assert!(out.contains("> **Not harvested or incomplete by design:**"), "{out}");
+    assert!(
+        out.contains("> - `epics` (skipped): epics need GitLab Premium or Ultimate\n"),
+        "{out}"
+    );
+    assert!(out.contains("> - `events` (ok): the period starts more than 3 years ago\n"), "{out}");
+}
+
+#[test]
 fn hostile_text_from_gitlab_is_neutralised() {
     let out = render(ReportKind::Brag, &snapshot());
     // Every `<` from GitLab is backslash-escaped, so no raw HTML reaches the page.

@@ -125,6 +125,9 @@ pub struct PersonHeader {
     pub competencies_evidenced: usize,
     /// This person's partial/failed sources (and those not tied to any subject).
     pub warnings: Vec<Warning>,
+    /// This person's sources that were skipped (a feature the instance lacks, nothing
+    /// configured) or completed with a note (e.g. events older than GitLab keeps).
+    pub notices: Vec<Warning>,
 }
 
 #[derive(Debug, Serialize)]
@@ -374,6 +377,20 @@ fn items_of<'a>(snapshot: &'a Snapshot, username: &str) -> Vec<&'a Item> {
         .collect()
 }
 
+fn notice(source: &Source) -> Option<Warning> {
+    let noteworthy = match source.status {
+        SourceStatus::Skipped => true,
+        SourceStatus::Ok => source.detail.is_some(),
+        SourceStatus::Partial | SourceStatus::Failed => false,
+    };
+    noteworthy.then(|| Warning {
+        source: source.name.clone(),
+        subject: source.subject.clone(),
+        status: source.status,
+        detail: source.detail.clone(),
+    })
+}
+
 fn warning(source: &Source) -> Option<Warning> {
     matches!(source.status, SourceStatus::Partial | SourceStatus::Failed).then(|| Warning {
         source: source.name.clone(),
@@ -400,12 +417,14 @@ fn person_header(
         .iter()
         .map(|s| s.username.as_str())
         .collect();
-    let warnings = snapshot
-        .sources
-        .iter()
-        .filter(|s| s.subject == username || !known.contains(s.subject.as_str()))
-        .filter_map(warning)
-        .collect();
+    let own_sources = || {
+        snapshot
+            .sources
+            .iter()
+            .filter(|s| s.subject == username || !known.contains(s.subject.as_str()))
+    };
+    let warnings = own_sources().filter_map(warning).collect();
+    let notices = own_sources().filter_map(notice).collect();
     let evidenced: BTreeSet<&str> = items
         .iter()
         .flat_map(|i| i.competencies.iter().map(|m| m.id.as_str()))
@@ -423,6 +442,7 @@ fn person_header(
         matched: items.iter().filter(|i| !i.competencies.is_empty()).count(),
         competencies_evidenced: evidenced.len(),
         warnings,
+        notices,
     }
 }
 
