@@ -193,7 +193,10 @@ fn outcome_of(snapshot: &Snapshot) -> Outcome {
                 source.name, source.subject
             ),
             SourceStatus::Ok if source.detail.is_some() => {
-                eprintln!("note: source `{}` for {}: {detail}", source.name, source.subject)
+                eprintln!(
+                    "note: source `{}` for {}: {detail}",
+                    source.name, source.subject
+                )
             }
             SourceStatus::Ok => {}
         }

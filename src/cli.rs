@@ -23,9 +23,10 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partial harvest.
 
 /// Evidence of your GitLab work, mapped to your career framework.
 ///
-/// Harvests merge requests and reviews from GitLab (REST and GraphQL), maps each to the
-/// competencies of a career framework (by default GitLab's Staff, Infrastructure framework)
-/// with the reason for every match, and renders a brag document.
+/// Harvests merge requests, reviews, issues, epics, incidents, on-call shifts and interview
+/// work from GitLab (REST and GraphQL), maps each item to the competencies of a career
+/// framework (by default GitLab's Staff, Infrastructure framework) with the reason for every
+/// match, and renders a brag document.
 #[derive(Debug, Parser)]
 #[command(name = "gl-evidence", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -59,7 +60,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Collect merge requests and reviews from GitLab into a snapshot (JSON).
+    /// Collect people's GitLab work for a period into a snapshot (JSON).
     #[command(
         after_help = "Example:\n  gl-evidence harvest --user alice --quarter 2026Q3 --out alice.json"
     )]

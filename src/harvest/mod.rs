@@ -252,6 +252,20 @@ fn sort_items(items: &mut [Item]) {
     });
 }
 
+/// The groups to search for epics: the configured ones, else the top-level groups of the
+/// projects the subject's other evidence lives in (sorted, without duplicates).
+fn epic_groups<'a>(configured: &[String], projects: impl Iterator<Item = &'a str>) -> Vec<String> {
+    if !configured.is_empty() {
+        return configured.to_vec();
+    }
+    let groups: std::collections::BTreeSet<String> = projects
+        .filter_map(|p| p.split('/').next())
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect();
+    groups.into_iter().collect()
+}
+
 /// Keeps the first error, noting how many more there were.
 pub(crate) fn combine(mut errors: Vec<GitlabError>) -> Option<GitlabError> {
     if errors.len() <= 1 {
@@ -263,4 +277,25 @@ pub(crate) fn combine(mut errors: Vec<GitlabError>) -> Option<GitlabError> {
         operation: "several requests".into(),
         messages: format!("{first} (and {more} more failures)"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epic_groups_come_from_config_else_top_level_groups() {
+        let projects = [
+            "gitlab-org/gitlab",
+            "gitlab-com/runbooks",
+            "gitlab-com/gl-infra/production",
+        ];
+        assert_eq!(
+            epic_groups(&[], projects.into_iter()),
+            vec!["gitlab-com".to_string(), "gitlab-org".to_string()]
+        );
+        let configured = vec!["gitlab-com/gl-infra".to_string()];
+        assert_eq!(epic_groups(&configured, projects.into_iter()), configured);
+        assert!(epic_groups(&[], std::iter::empty()).is_empty());
+    }
 }

@@ -414,15 +414,25 @@ fn skipped_sources_and_notes_are_shown_apart_from_failures() {
         SourceStatus::Skipped,
         "epics need GitLab Premium or Ultimate",
     ));
-    snap.sources.push(source("events", SourceStatus::Ok, "the period starts more than 3 years ago"));
+    snap.sources.push(source(
+        "events",
+        SourceStatus::Ok,
+        "the period starts more than 3 years ago",
+    ));
     let out = render(ReportKind::Brag, &snap);
     assert!(!out.contains("Warning"), "a skip is not a failure: {out}");
-    assert!(out.contains("> **Not harvested or incomplete by design:**"), "{out}");
+    assert!(
+        out.contains("> **Not harvested or incomplete by design:**"),
+        "{out}"
+    );
     assert!(
         out.contains("> - `epics` (skipped): epics need GitLab Premium or Ultimate\n"),
         "{out}"
     );
-    assert!(out.contains("> - `events` (ok): the period starts more than 3 years ago\n"), "{out}");
+    assert!(
+        out.contains("> - `events` (ok): the period starts more than 3 years ago\n"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,0 +1,888 @@
+//! The `oncall_shifts` source: the subject's on-call shifts in the schedules of the projects named
+//! in `harvest.oncall_projects`.
+//!
+//! GitLab answers shifts only for a window of at most one month, so the period is read in
+//! windows of [`WINDOW_DAYS`]. Each project's first window is asked alone: its answer says
+//! whether the instance offers schedules at all (a Community Edition server rejects the field),
+//! whether the project is visible and whether it has any schedule; only then are the other
+//! windows asked, concurrently. A shift overlapping two windows comes back in both, unclipped,
+//! so shifts are deduplicated by rotation and start, then clipped to the period and to the
+//! harvest time (a shift not yet worked is a plan, not evidence).
+//!
+//! Not offered by the instance, or nothing to read in any project: the source is `skipped`, with
+//! the reason. Other errors keep what was read and make the source `partial` or `failed`.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use futures::future::join_all;
+
+use crate::gitlab::graphql::{
+    oncall_rotation_shifts, oncall_shifts, OncallRotationShifts, OncallShifts,
+};
+use crate::gitlab::{Client, GitlabError, RequestCounter};
+use crate::model::{Item, ItemKind, Role, Subject};
+use crate::progress::SubjectProgress;
+
+use super::paging::{paginate, Page};
+use super::{HarvestRequest, SourceOutcome};
+
+const SOURCE: &str = "oncall_shifts";
+
+/// Longest window asked for, in days. GitLab accepts a window when
+/// `end_time.to_date <= start_time.to_date + 1.month`, both dates taken in the instance's time
+/// zone. A UTC calendar month fails that on an instance west of UTC whenever the month before is
+/// shorter: July 2026 in UTC starts on 30 June in Pacific time, and 30 June + 1 month is 30 July,
+/// before 31 July. Four weeks lie within one month of any date, in any zone, so a quarter takes
+/// four requests per project instead of three, and never a rejected one.
+pub(crate) const WINDOW_DAYS: i64 = 28;
+
+/// Smallest shift page tried when GitLab finds the query too complex.
+const MIN_PAGE_SIZE: i64 = 10;
+
+/// Schedules and rotations read per project and schedule (GitLab's largest page).
+const LIST_LIMIT: usize = 100;
+
+pub(crate) const NOT_OFFERED: &str =
+    "on-call schedules need GitLab Premium or Ultimate; this instance does not offer them";
+
+pub(crate) const NOT_CONFIGURED: &str =
+    "no on-call projects configured: set harvest.oncall_projects";
+
+/// The subject's on-call shifts in the period, from the schedules of `request.oncall_projects`.
+pub(crate) async fn harvest_shifts(
+    client: &Client,
+    request: &HarvestRequest,
+    subject: &Subject,
+    counter: &RequestCounter,
+    progress: &SubjectProgress,
+) -> SourceOutcome {
+    if request.oncall_projects.is_empty() {
+        return SourceOutcome::skipped(SOURCE, NOT_CONFIGURED);
+    }
+    let from = request.period.start();
+    let to = request.period.end_exclusive().min(request.generated_at);
+    let windows = windows(from, to);
+    let page_size = i64::from(request.page_size);
+    let reads = join_all(
+        request
+            .oncall_projects
+            .iter()
+            .map(|project| read_project(client, project, &windows, page_size, counter)),
+    )
+    .await;
+
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut unavailable = Vec::new();
+    let mut read_any = false;
+    for read in reads {
+        match read {
+            ProjectRead::NotOffered => return SourceOutcome::skipped(SOURCE, NOT_OFFERED),
+            ProjectRead::Unavailable(reason) => unavailable.push(reason),
+            ProjectRead::Read { shifts, error } => {
+                read_any = true;
+                records.extend(shifts);
+                errors.extend(error);
+            }
+        }
+    }
+    if !read_any && errors.is_empty() && !unavailable.is_empty() {
+        return SourceOutcome::skipped(SOURCE, unavailable.join("; "));
+    }
+    // Some projects were read: the others are worth a warning, not a skipped source.
+    for reason in &unavailable {
+        tracing::warn!("on-call shifts for {}: {reason}", subject.username);
+    }
+    let base_url = client.base_url().as_str();
+    let items = shift_items(&records, &subject.username, from, to, base_url);
+    progress.set("on-call shifts", items.len());
+    SourceOutcome::new(SOURCE, items, combine(errors))
+}
+
+/// Consecutive windows covering `[from, to)`, each at most [`WINDOW_DAYS`] long; none when the
+/// range is empty.
+pub(crate) fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Window> {
+    let step = Duration::days(WINDOW_DAYS);
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + step).min(to);
+        windows.push(Window { start, end });
+        start = end;
+    }
+    windows
+}
+
+/// A span of time asked about in one request: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Where a shift belongs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Rotation {
+    pub project: String,
+    /// Items from private projects may not be visible to a report's audience.
+    pub private: bool,
+    pub schedule_iid: String,
+    pub schedule: String,
+    /// The rotation's global id (`gid://gitlab/IncidentManagement::OncallRotation/1`).
+    pub id: String,
+    pub name: String,
+}
+
+/// One shift as GitLab reported it: whole, even where it reaches outside the window.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ShiftRecord {
+    pub rotation: Rotation,
+    pub username: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// The subject's shifts as items: their own only (exact username, any case), each once, clipped
+/// to `[from, to)`; shifts with nothing left after clipping are dropped.
+pub(crate) fn shift_items(
+    records: &[ShiftRecord],
+    subject: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    base_url: &str,
+) -> Vec<Item> {
+    let mut seen = HashSet::new();
+    records
+        .iter()
+        .filter(|r| {
+            r.username
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(subject))
+        })
+        .filter(|r| seen.insert((r.rotation.id.clone(), r.starts_at)))
+        .filter_map(|r| shift_item(r, subject, from, to, base_url))
+        .collect()
+}
+
+/// One shift as an item, clipped to `[from, to)`; `None` when nothing of it lies there.
+pub(crate) fn shift_item(
+    record: &ShiftRecord,
+    subject: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    base_url: &str,
+) -> Option<Item> {
+    let starts_at = record.starts_at.max(from);
+    let ends_at = record.ends_at.min(to);
+    if ends_at <= starts_at {
+        return None;
+    }
+    let rotation = &record.rotation;
+    // The original start keeps the id stable whatever period clips the shift.
+    let id = format!(
+        "{}/{}",
+        rotation.id,
+        record.starts_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    let web_url = format!(
+        "{}/{}/-/oncall_schedules",
+        base_url.trim_end_matches('/'),
+        rotation.project
+    );
+    let title = format!("On-call: {} / {}", rotation.schedule, rotation.name);
+    let mut item = Item::new(
+        ItemKind::OncallShift,
+        Role::Oncall,
+        subject,
+        id,
+        web_url,
+        title,
+    );
+    item.project = Some(rotation.project.clone());
+    item.confidential = rotation.private;
+    item.starts_at = Some(starts_at);
+    item.ends_at = Some(ends_at);
+    item.duration_hours = Some(hours(ends_at - starts_at));
+    Some(item)
+}
+
+/// Hours to two decimals (a 20-minute shift is 0.33 h).
+fn hours(span: Duration) -> f64 {
+    (span.num_seconds() as f64 / 36.0).round() / 100.0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading GitLab.
+
+/// A shift as either operation returns it, before it is placed in its rotation.
+struct Shift {
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+    username: Option<String>,
+}
+
+/// Both operations' shift connections have the same fields but distinct generated types:
+/// `(shifts, has next page, end cursor)`.
+macro_rules! shift_page {
+    ($connection:expr) => {{
+        let connection = $connection;
+        let shifts: Vec<Shift> = connection
+            .nodes
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|s| Shift {
+                starts_at: s.starts_at,
+                ends_at: s.ends_at,
+                username: s.participant.map(|p| p.user.username),
+            })
+            .collect();
+        (
+            shifts,
+            connection.page_info.has_next_page,
+            connection.page_info.end_cursor,
+        )
+    }};
+}
+
+/// How one project went.
+#[derive(Debug)]
+enum ProjectRead {
+    /// Its schedules were read; `error` says what is missing, if anything.
+    Read {
+        shifts: Vec<ShiftRecord>,
+        error: Option<GitlabError>,
+    },
+    /// The instance has no on-call schedules at all (Community Edition, Free).
+    NotOffered,
+    /// Nothing to read in this project, and why (one line, naming the project).
+    Unavailable(String),
+}
+
+/// An answer that means "nothing to read here" rather than a failure.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Refusal {
+    NotOffered,
+    Unavailable(String),
+}
+
+/// Which errors are refusals: an unknown field (Community Edition or Free), 403 and 404, and
+/// GitLab's own refusals to show shifts (no licence for the project, no permission).
+pub(crate) fn refusal(error: &GitlabError, project: &str) -> Option<Refusal> {
+    let unavailable = |why: String| Some(Refusal::Unavailable(format!("{project}: {why}")));
+    match error {
+        GitlabError::UnknownField { .. } => Some(Refusal::NotOffered),
+        GitlabError::NotFound { .. } => {
+            unavailable("GitLab answered 404 Not Found for its on-call schedules".into())
+        }
+        GitlabError::Forbidden { message, .. } => unavailable(format!(
+            "GitLab denied access to its on-call schedules (403 Forbidden: {message})"
+        )),
+        GitlabError::GraphQl { messages, .. } if messages.contains("license does not support") => {
+            unavailable(
+                "on-call schedules need GitLab Premium or Ultimate; the project's plan does not include them"
+                    .into(),
+            )
+        }
+        GitlabError::GraphQl { messages, .. } if messages.contains("insufficient permissions") => {
+            unavailable("the token's user may not view its on-call shifts".into())
+        }
+        _ => None,
+    }
+}
+
+async fn read_project(
+    client: &Client,
+    project: &str,
+    windows: &[Window],
+    page_size: i64,
+    counter: &RequestCounter,
+) -> ProjectRead {
+    let Some((first, rest)) = windows.split_first() else {
+        return ProjectRead::Read {
+            shifts: Vec::new(),
+            error: None,
+        };
+    };
+    let probe = match read_window(client, project, *first, page_size, counter).await {
+        Ok(read) => read,
+        Err(error) => {
+            return match refusal(&error, project) {
+                Some(Refusal::NotOffered) => ProjectRead::NotOffered,
+                Some(Refusal::Unavailable(reason)) => ProjectRead::Unavailable(reason),
+                None => ProjectRead::Read {
+                    shifts: Vec::new(),
+                    error: Some(error),
+                },
+            }
+        }
+    };
+    if !probe.found {
+        return ProjectRead::Unavailable(format!(
+            "{project}: no such project, or the token cannot see it"
+        ));
+    }
+    if probe.schedules == 0 {
+        return ProjectRead::Unavailable(format!(
+            "{project}: no on-call schedules visible (it has none, its plan lacks them, or the token's user may not see them)"
+        ));
+    }
+    let mut shifts = probe.shifts;
+    let mut errors: Vec<GitlabError> = probe.error.into_iter().collect();
+    let others = join_all(
+        rest.iter()
+            .map(|w| read_window(client, project, *w, page_size, counter)),
+    )
+    .await;
+    for read in others {
+        match read {
+            Ok(read) => {
+                shifts.extend(read.shifts);
+                errors.extend(read.error);
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    ProjectRead::Read {
+        shifts,
+        error: combine(errors),
+    }
+}
+
+/// What one window of one project held.
+#[derive(Debug, Default)]
+struct WindowRead {
+    found: bool,
+    schedules: usize,
+    shifts: Vec<ShiftRecord>,
+    /// What could not be read after the first request succeeded.
+    error: Option<GitlabError>,
+}
+
+/// One OncallShifts request (with smaller shift pages if GitLab finds it too complex), then
+/// the later pages of every rotation that had more shifts than one page.
+async fn read_window(
+    client: &Client,
+    project: &str,
+    window: Window,
+    page_size: i64,
+    counter: &RequestCounter,
+) -> Result<WindowRead, GitlabError> {
+    let mut first = page_size;
+    let data = loop {
+        let variables = oncall_shifts::Variables {
+            full_path: project.to_string(),
+            start_time: window.start,
+            end_time: window.end,
+            first,
+        };
+        match client.graphql::<OncallShifts>(variables, counter).await {
+            Err(GitlabError::TooComplex { .. }) if first > MIN_PAGE_SIZE => {
+                first = (first / 2).max(MIN_PAGE_SIZE);
+                tracing::info!(
+                    "GitLab found the on-call query too complex; retrying with pages of {first}"
+                );
+            }
+            other => break other?,
+        }
+    };
+    let answer = window_answer(data);
+    let mut errors: Vec<GitlabError> = answer
+        .truncated
+        .into_iter()
+        .map(|messages| GitlabError::GraphQl {
+            operation: "OncallShifts".into(),
+            messages,
+        })
+        .collect();
+    let mut shifts = answer.shifts;
+    let rest = join_all(answer.continued.iter().map(|(rotation, cursor)| {
+        read_rotation(client, rotation, cursor, window, first, counter)
+    }))
+    .await;
+    for (more, error) in rest {
+        shifts.extend(more);
+        errors.extend(error);
+    }
+    Ok(WindowRead {
+        found: answer.found,
+        schedules: answer.schedules,
+        shifts,
+        error: combine(errors),
+    })
+}
+
+/// The pages after `cursor` of one rotation's shifts in one window.
+async fn read_rotation(
+    client: &Client,
+    rotation: &Rotation,
+    cursor: &str,
+    window: Window,
+    page_size: i64,
+    counter: &RequestCounter,
+) -> (Vec<ShiftRecord>, Option<GitlabError>) {
+    paginate(
+        page_size,
+        async |first, after: Option<String>| {
+            let variables = oncall_rotation_shifts::Variables {
+                full_path: rotation.project.clone(),
+                schedule_iid: rotation.schedule_iid.clone(),
+                rotation_id: rotation.id.clone(),
+                start_time: window.start,
+                end_time: window.end,
+                first,
+                // The first page here is the one after the page OncallShifts brought.
+                after: after.or_else(|| Some(cursor.to_string())),
+            };
+            let data = client
+                .graphql::<OncallRotationShifts>(variables, counter)
+                .await?;
+            let connection = data
+                .project
+                .and_then(|p| p.incident_management_oncall_schedules)
+                .and_then(|s| s.nodes)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .next()
+                .and_then(|s| s.rotation)
+                .and_then(|r| r.shifts);
+            Ok(Page::from_parts(connection.map(|c| {
+                let (shifts, has_next, end_cursor) = shift_page!(c);
+                (records(rotation, shifts), has_next, end_cursor)
+            })))
+        },
+        |_| {},
+    )
+    .await
+}
+
+
+/// Shifts placed in their rotation; a shift without both ends cannot be placed in time.
+fn records(rotation: &Rotation, shifts: Vec<Shift>) -> Vec<ShiftRecord> {
+    shifts
+        .into_iter()
+        .filter_map(|s| {
+            Some(ShiftRecord {
+                rotation: rotation.clone(),
+                username: s.username,
+                starts_at: s.starts_at?,
+                ends_at: s.ends_at?,
+            })
+        })
+        .collect()
+}
+
+/// What one OncallShifts answer says about a project in one window.
+#[derive(Debug, Default)]
+pub(crate) struct WindowAnswer {
+    /// False when GitLab answered `project: null`: no such project, or not visible.
+    pub found: bool,
+    pub schedules: usize,
+    pub shifts: Vec<ShiftRecord>,
+    /// Rotations with more shifts in the window than the page held, and where to go on.
+    pub continued: Vec<(Rotation, String)>,
+    /// Schedules or rotations beyond the first page, which were not read.
+    pub truncated: Option<String>,
+}
+
+pub(crate) fn window_answer(data: oncall_shifts::ResponseData) -> WindowAnswer {
+    let Some(project) = data.project else {
+        return WindowAnswer::default();
+    };
+    let mut answer = WindowAnswer {
+        found: true,
+        ..WindowAnswer::default()
+    };
+    let private = project.visibility.as_deref() == Some("private");
+    let Some(schedules) = project.incident_management_oncall_schedules else {
+        return answer;
+    };
+    let mut truncated = Vec::new();
+    if schedules.page_info.has_next_page {
+        truncated.push(format!(
+            "{} has more than {LIST_LIMIT} on-call schedules; only the first {LIST_LIMIT} were read",
+            project.full_path
+        ));
+    }
+    for schedule in schedules.nodes.into_iter().flatten().flatten() {
+        answer.schedules += 1;
+        if schedule.rotations.page_info.has_next_page {
+            truncated.push(format!(
+                "schedule {:?} of {} has more than {LIST_LIMIT} rotations; only the first {LIST_LIMIT} were read",
+                schedule.name, project.full_path
+            ));
+        }
+        for rotation in schedule.rotations.nodes.into_iter().flatten().flatten() {
+            let place = Rotation {
+                project: project.full_path.clone(),
+                private,
+                schedule_iid: schedule.iid.clone(),
+                schedule: schedule.name.clone(),
+                id: rotation.id,
+                name: rotation.name,
+            };
+            let Some(connection) = rotation.shifts else {
+                continue;
+            };
+            let (shifts, has_next, end_cursor) = shift_page!(connection);
+            answer.shifts.extend(records(&place, shifts));
+            if let (true, Some(cursor)) = (has_next, end_cursor) {
+                answer.continued.push((place, cursor));
+            }
+        }
+    }
+    if !truncated.is_empty() {
+        answer.truncated = Some(truncated.join("; "));
+    }
+    answer
+}
+
+/// Keeps the first error, noting how many more there were.
+fn combine(mut errors: Vec<GitlabError>) -> Option<GitlabError> {
+    if errors.len() <= 1 {
+        return errors.pop();
+    }
+    let more = errors.len() - 1;
+    let first = errors.swap_remove(0);
+    Some(GitlabError::GraphQl {
+        operation: "several requests".into(),
+        messages: format!("{first} (and {more} more failures)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{FixedOffset, Months, NaiveDate, TimeZone};
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::Period;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// GitLab's check (`IncidentManagement::OncallShifts::ReadService#under_max_timeframe?`):
+    /// both times taken in the instance's zone, then compared by date, with Rails' month
+    /// arithmetic (31 January + 1 month = 28 or 29 February).
+    fn gitlab_accepts(window: Window, utc_offset_hours: i32) -> bool {
+        let zone = FixedOffset::east_opt(utc_offset_hours * 3600).unwrap();
+        let start = window.start.with_timezone(&zone).date_naive();
+        let end = window.end.with_timezone(&zone).date_naive();
+        window.start < window.end && end <= start.checked_add_months(Months::new(1)).unwrap()
+    }
+
+    #[test]
+    fn a_quarter_is_read_in_four_contiguous_windows() {
+        let q3 = Period::parse_quarter("2026Q3", 2).unwrap();
+        let w = windows(q3.start(), q3.end_exclusive());
+        let bounds: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+            w.iter().map(|w| (w.start, w.end)).collect();
+        assert_eq!(
+            bounds,
+            vec![
+                (t("2026-07-01T00:00:00Z"), t("2026-07-29T00:00:00Z")),
+                (t("2026-07-29T00:00:00Z"), t("2026-08-26T00:00:00Z")),
+                (t("2026-08-26T00:00:00Z"), t("2026-09-23T00:00:00Z")),
+                (t("2026-09-23T00:00:00Z"), t("2026-10-01T00:00:00Z")),
+            ]
+        );
+        assert!(windows(q3.start(), q3.start()).is_empty());
+        assert!(windows(q3.end_exclusive(), q3.start()).is_empty());
+        let short = windows(t("2026-07-01T00:00:00Z"), t("2026-07-01T06:30:00Z"));
+        assert_eq!(short.len(), 1);
+    }
+
+    #[test]
+    fn every_window_is_within_a_month_in_every_time_zone() {
+        // Periods starting on every day of 2027 and around month ends of a leap year, a quarter
+        // or a year long; GitLab's check in every zone from UTC-12 to UTC+14.
+        let mut starts: Vec<NaiveDate> = (0..365)
+            .map(|d| NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Days::new(d))
+            .collect();
+        starts.extend(
+            ["2028-01-31", "2028-02-28", "2028-02-29", "2028-03-31"]
+                .iter()
+                .map(|d| d.parse::<NaiveDate>().unwrap()),
+        );
+        for from in starts {
+            for months in [3, 12] {
+                let to = (from + Months::new(months)).pred_opt().unwrap();
+                let period = Period::new(from, to).unwrap();
+                let w = windows(period.start(), period.end_exclusive());
+                assert_eq!(w.first().unwrap().start, period.start());
+                assert_eq!(w.last().unwrap().end, period.end_exclusive());
+                for pair in w.windows(2) {
+                    assert_eq!(pair[0].end, pair[1].start, "windows are contiguous");
+                }
+                for window in &w {
+                    for offset in -12..=14 {
+                        assert!(
+                            gitlab_accepts(*window, offset),
+                            "{window:?} at UTC{offset:+}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_calendar_month_would_be_refused_west_of_utc() {
+        // Why the windows are four weeks, not calendar months.
+        let july = Window {
+            start: t("2026-07-01T00:00:00Z"),
+            end: t("2026-08-01T00:00:00Z"),
+        };
+        assert!(gitlab_accepts(july, 0));
+        assert!(gitlab_accepts(july, 9));
+        assert!(!gitlab_accepts(july, -7), "30 June + 1 month < 31 July");
+    }
+
+    fn rotation(id: u32, name: &str) -> Rotation {
+        Rotation {
+            project: "gitlab-com/gl-infra/production".into(),
+            private: false,
+            schedule_iid: "1".into(),
+            schedule: "Infrastructure EOC".into(),
+            id: format!("gid://gitlab/IncidentManagement::OncallRotation/{id}"),
+            name: name.into(),
+        }
+    }
+
+    fn shift(rotation: &Rotation, user: &str, from: &str, to: &str) -> ShiftRecord {
+        ShiftRecord {
+            rotation: rotation.clone(),
+            username: Some(user.into()),
+            starts_at: t(from),
+            ends_at: t(to),
+        }
+    }
+
+    fn q3() -> (DateTime<Utc>, DateTime<Utc>) {
+        let q3 = Period::parse_quarter("2026Q3", 2).unwrap();
+        (q3.start(), q3.end_exclusive())
+    }
+
+    #[test]
+    fn a_shift_across_the_period_start_is_clipped() {
+        let emea = rotation(11, "EMEA");
+        let (from, to) = q3();
+        let record = shift(&emea, "alice", "2026-06-30T20:00:00Z", "2026-07-01T04:00:00Z");
+        let item = shift_item(&record, "alice", from, to, "https://gl.example.com/").unwrap();
+        assert_eq!((item.kind, item.role), (ItemKind::OncallShift, Role::Oncall));
+        assert_eq!(item.starts_at, Some(t("2026-07-01T00:00:00Z")));
+        assert_eq!(item.ends_at, Some(t("2026-07-01T04:00:00Z")));
+        assert_eq!(item.duration_hours, Some(4.0));
+        assert_eq!(
+            item.id,
+            "gid://gitlab/IncidentManagement::OncallRotation/11/2026-06-30T20:00:00Z",
+            "the id keeps GitLab's start"
+        );
+        assert_eq!(item.title, "On-call: Infrastructure EOC / EMEA");
+        assert_eq!(
+            item.web_url,
+            "https://gl.example.com/gitlab-com/gl-infra/production/-/oncall_schedules"
+        );
+        assert_eq!(
+            item.project.as_deref(),
+            Some("gitlab-com/gl-infra/production")
+        );
+        assert_eq!(item.date(), Some(t("2026-07-01T00:00:00Z")));
+        assert!(!item.confidential);
+    }
+
+    #[test]
+    fn shifts_are_clipped_at_the_end_and_dropped_outside() {
+        let emea = rotation(11, "EMEA");
+        let (from, to) = q3();
+        let late = shift(&emea, "alice", "2026-09-30T20:00:00Z", "2026-10-01T04:00:00Z");
+        let item = shift_item(&late, "alice", from, to, "").unwrap();
+        assert_eq!(item.ends_at, Some(t("2026-10-01T00:00:00Z")));
+        assert_eq!(item.duration_hours, Some(4.0));
+        let before = shift(&emea, "alice", "2026-06-30T16:00:00Z", "2026-07-01T00:00:00Z");
+        assert!(shift_item(&before, "alice", from, to, "").is_none(), "ends at the start");
+        let after = shift(&emea, "alice", "2026-10-01T00:00:00Z", "2026-10-01T08:00:00Z");
+        assert!(shift_item(&after, "alice", from, to, "").is_none());
+        let odd = shift(&emea, "alice", "2026-07-02T00:00:00Z", "2026-07-02T00:20:00Z");
+        assert_eq!(
+            shift_item(&odd, "alice", from, to, "").unwrap().duration_hours,
+            Some(0.33)
+        );
+        let mut private = emea.clone();
+        private.private = true;
+        let hidden = shift(&private, "alice", "2026-07-02T00:00:00Z", "2026-07-02T08:00:00Z");
+        assert!(shift_item(&hidden, "alice", from, to, "").unwrap().confidential);
+    }
+
+    #[test]
+    fn only_the_subjects_shifts_each_once() {
+        let emea = rotation(11, "EMEA");
+        let apac = rotation(12, "APAC");
+        let (from, to) = q3();
+        let across = shift(&emea, "alice", "2026-07-28T20:00:00Z", "2026-07-29T08:00:00Z");
+        let records = vec![
+            // Returned by the windows on both sides of 29 July.
+            across.clone(),
+            shift(&emea, "bob", "2026-07-29T08:00:00Z", "2026-07-29T16:00:00Z"),
+            shift(&emea, "alice2", "2026-07-30T08:00:00Z", "2026-07-30T16:00:00Z"),
+            across,
+            // Same start, another rotation: another shift.
+            shift(&apac, "ALICE", "2026-07-28T20:00:00Z", "2026-07-29T04:00:00Z"),
+            ShiftRecord {
+                username: None,
+                ..shift(&emea, "x", "2026-08-01T00:00:00Z", "2026-08-01T08:00:00Z")
+            },
+        ];
+        let items = shift_items(&records, "alice", from, to, "");
+        let got: Vec<(String, Option<f64>)> = items
+            .iter()
+            .map(|i| (i.title.clone(), i.duration_hours))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("On-call: Infrastructure EOC / EMEA".to_string(), Some(12.0)),
+                ("On-call: Infrastructure EOC / APAC".to_string(), Some(8.0)),
+            ]
+        );
+        assert!(items.iter().all(|i| i.subject == "alice"));
+    }
+
+    #[test]
+    fn the_harvest_time_ends_the_period() {
+        // A shift in progress counts up to the harvest; later ones are plans, not evidence.
+        let emea = rotation(11, "EMEA");
+        let (from, _) = q3();
+        let now = t("2026-08-15T12:00:00Z");
+        let records = vec![
+            shift(&emea, "alice", "2026-08-15T08:00:00Z", "2026-08-15T16:00:00Z"),
+            shift(&emea, "alice", "2026-08-16T08:00:00Z", "2026-08-16T16:00:00Z"),
+        ];
+        let items = shift_items(&records, "alice", from, now, "");
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].duration_hours, Some(4.0));
+    }
+
+    fn shifts_json(nodes: serde_json::Value, next: Option<&str>) -> serde_json::Value {
+        json!({
+            "pageInfo": {"hasNextPage": next.is_some(), "endCursor": next},
+            "nodes": nodes,
+        })
+    }
+
+    #[test]
+    fn answers_convert_to_records_and_continuations() {
+        let data: oncall_shifts::ResponseData = serde_json::from_value(json!({
+            "project": {
+                "fullPath": "gitlab-com/gl-infra/production",
+                "visibility": "private",
+                "incidentManagementOncallSchedules": {
+                    "pageInfo": {"hasNextPage": false, "endCursor": "s1"},
+                    "nodes": [{
+                        "iid": "1",
+                        "name": "Infrastructure EOC",
+                        "rotations": {
+                            "pageInfo": {"hasNextPage": false, "endCursor": null},
+                            "nodes": [
+                                {
+                                    "id": "gid://gitlab/IncidentManagement::OncallRotation/11",
+                                    "name": "EMEA",
+                                    "shifts": shifts_json(json!([
+                                        {"startsAt": "2026-07-01T08:00:00Z", "endsAt": "2026-07-01T16:00:00+00:00",
+                                         "participant": {"user": {"username": "alice"}}},
+                                        {"startsAt": "2026-07-02T08:00:00Z", "endsAt": null, "participant": null},
+                                    ]), Some("c2")),
+                                },
+                                {
+                                    "id": "gid://gitlab/IncidentManagement::OncallRotation/12",
+                                    "name": "APAC",
+                                    "shifts": null,
+                                },
+                            ],
+                        },
+                    }],
+                },
+            },
+        }))
+        .unwrap();
+        let answer = window_answer(data);
+        assert!(answer.found);
+        assert_eq!(answer.schedules, 1);
+        assert_eq!(answer.shifts.len(), 1, "a shift without an end is dropped");
+        let record = &answer.shifts[0];
+        assert_eq!(record.username.as_deref(), Some("alice"));
+        assert_eq!(record.ends_at, t("2026-07-01T16:00:00Z"));
+        assert!(record.rotation.private);
+        assert_eq!(record.rotation.schedule_iid, "1");
+        assert_eq!(answer.continued.len(), 1);
+        assert_eq!(answer.continued[0].0.name, "EMEA");
+        assert_eq!(answer.continued[0].1, "c2");
+        assert!(answer.truncated.is_none());
+
+        let missing: oncall_shifts::ResponseData =
+            serde_json::from_value(json!({"project": null})).unwrap();
+        let answer = window_answer(missing);
+        assert!(!answer.found && answer.schedules == 0);
+    }
+
+    #[test]
+    fn more_than_a_page_of_schedules_is_reported() {
+        let data: oncall_shifts::ResponseData = serde_json::from_value(json!({
+            "project": {
+                "fullPath": "g/p",
+                "visibility": "public",
+                "incidentManagementOncallSchedules": {
+                    "pageInfo": {"hasNextPage": true, "endCursor": "s100"},
+                    "nodes": [],
+                },
+            },
+        }))
+        .unwrap();
+        let truncated = window_answer(data).truncated.unwrap();
+        assert!(truncated.contains("more than 100 on-call schedules"), "{truncated}");
+    }
+
+    #[test]
+    fn refusals_are_told_apart_from_failures() {
+        let p = "g/p";
+        let unknown = GitlabError::UnknownField {
+            operation: "OncallShifts".into(),
+            message: "Field 'incidentManagementOncallSchedules' doesn't exist on type 'Project'"
+                .into(),
+        };
+        assert_eq!(refusal(&unknown, p), Some(Refusal::NotOffered));
+        let forbidden = GitlabError::Forbidden {
+            url: "u".into(),
+            message: "403 Forbidden".into(),
+        };
+        let not_found = GitlabError::NotFound { url: "u".into() };
+        let license = GitlabError::GraphQl {
+            operation: "OncallShifts".into(),
+            messages: "Your license does not support on-call rotations".into(),
+        };
+        for error in [forbidden, not_found, license] {
+            match refusal(&error, p) {
+                Some(Refusal::Unavailable(reason)) => {
+                    assert!(reason.starts_with("g/p: "), "{reason}");
+                    assert!(!reason.contains('\n'), "one line: {reason}");
+                }
+                other => panic!("{error:?} → {other:?}"),
+            }
+        }
+        let too_long = GitlabError::GraphQl {
+            operation: "OncallShifts".into(),
+            messages: "`end_time` should not exceed one month after `start_time`".into(),
+        };
+        assert_eq!(refusal(&too_long, p), None);
+        let server = GitlabError::Status {
+            url: "u".into(),
+            status: 502,
+            message: "Bad Gateway".into(),
+        };
+        assert_eq!(refusal(&server, p), None);
+        assert_eq!(NOT_OFFERED.lines().count(), 1);
+    }
+}
