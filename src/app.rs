@@ -74,6 +74,12 @@ pub enum Action {
         mapping: Mapping,
         snapshot_out: Option<PathBuf>,
     },
+    Explain {
+        snapshot: PathBuf,
+        item: String,
+        all: bool,
+        mapping: Mapping,
+    },
     Demo {
         out_dir: PathBuf,
     },
@@ -114,6 +120,18 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Demo { out_dir } => demo(&out_dir),
+        Action::Explain {
+            snapshot,
+            item,
+            all,
+            mapping,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let snapshot = Snapshot::read(&snapshot)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            write_output(None, &explain(&snapshot, &item, all, &framework, &rules)?)?;
+            Ok(Outcome::Complete)
+        }
         Action::Classify {
             snapshot,
             mapping,
@@ -206,6 +224,76 @@ fn outcome_of(snapshot: &Snapshot) -> Outcome {
     } else {
         Outcome::Complete
     }
+}
+
+/// The rules that fired for one item and why; those that nearly did (one condition short);
+/// with `all`, every rule.
+fn explain(
+    snapshot: &Snapshot,
+    wanted: &str,
+    all: bool,
+    framework: &Framework,
+    rules: &RuleSet,
+) -> Result<String> {
+    let wanted = wanted.trim().trim_end_matches('/');
+    let items: Vec<&crate::model::Item> = snapshot
+        .items
+        .iter()
+        .filter(|i| i.web_url.trim_end_matches('/') == wanted || i.id == wanted)
+        .collect();
+    if items.is_empty() {
+        return Err(Error::Usage(format!(
+            "no item with URL or id {wanted:?} in the snapshot\n  hint: copy the URL from the report, or list them with `jq '.items[].web_url' SNAPSHOT`"
+        )));
+    }
+    let mut out = String::new();
+    for item in items {
+        out.push_str(&format!(
+            "{} ({} · {} · {})\n{}\n",
+            item.title, item.kind, item.role, item.subject, item.web_url
+        ));
+        let outcomes = classify::explain(item, rules);
+        // Near misses: one condition short, and at least one signal (not just the item's kind
+        // or role) already matched.
+        let nearly = |o: &&classify::RuleOutcome| {
+            !o.fired
+                && o.failed.len() == 1
+                && o.passed
+                    .iter()
+                    .any(|p| !p.starts_with("kind is ") && !p.starts_with("role is "))
+        };
+        let fired: Vec<_> = outcomes.iter().filter(|o| o.fired).collect();
+        if fired.is_empty() {
+            out.push_str("\nNo rule fired: this item evidences no competency.\n");
+        } else {
+            out.push_str("\nFired:\n");
+            for outcome in &fired {
+                out.push_str(&format!("  {outcome}\n"));
+                for id in &outcome.competencies {
+                    if let Some(c) = framework.competency(id) {
+                        out.push_str(&format!("      {id}: {}\n", c.title));
+                    }
+                }
+            }
+        }
+        let rest: Vec<_> = if all {
+            outcomes.iter().filter(|o| !o.fired).collect()
+        } else {
+            outcomes.iter().filter(nearly).collect()
+        };
+        if !rest.is_empty() {
+            out.push_str(if all {
+                "\nDid not fire:\n"
+            } else {
+                "\nNearly fired (one condition short):\n"
+            });
+            for outcome in rest {
+                out.push_str(&format!("  {outcome}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 fn init(path: Option<PathBuf>, force: bool) -> Result<Outcome> {

@@ -15,6 +15,7 @@ Examples:
   gl-evidence harvest --user alice --quarter FY27-Q3 --out alice.json
   gl-evidence classify alice.json --out alice.classified.json
   gl-evidence report alice.classified.json --kind brag --out brag.md
+  gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
   gl-evidence framework
 
 The token (scope read_api) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN, or the config's
@@ -78,6 +79,11 @@ pub enum Command {
         after_help = "Example:\n  gl-evidence brag --user alice --quarter 2026Q3 --out brag.md"
     )]
     Brag(BragArgs),
+    /// Show, for one item of a snapshot, the rules that fired and why, and those that nearly did.
+    #[command(
+        after_help = "Example:\n  gl-evidence explain alice.json https://gitlab.com/gitlab-org/gitlab/-/merge_requests/1234"
+    )]
+    Explain(ExplainArgs),
     /// Run classify and report on a bundled sample quarter: no network, no token.
     #[command(after_help = "Example:\n  gl-evidence demo --out-dir demo")]
     Demo(DemoArgs),
@@ -193,6 +199,21 @@ pub struct BragArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A snapshot, classified or not.
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: PathBuf,
+    /// The item's web URL (or its id, e.g. gid://gitlab/MergeRequest/123).
+    #[arg(value_name = "URL")]
+    pub item: String,
+    /// List every rule, not only those that fired or nearly did.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Folder for the outputs.
     #[arg(long, value_name = "DIR", default_value = "gl-evidence-demo")]
@@ -270,6 +291,12 @@ impl Cli {
                 render: a.render.into(),
                 mapping: a.mapping.into(),
                 snapshot_out: a.snapshot_out,
+            },
+            Command::Explain(a) => Action::Explain {
+                snapshot: a.snapshot,
+                item: a.item,
+                all: a.all,
+                mapping: a.mapping.into(),
             },
             Command::Demo(a) => Action::Demo { out_dir: a.out_dir },
             Command::Framework(a) => Action::Framework {
