@@ -199,8 +199,6 @@ fn outcome_of(snapshot: &Snapshot) -> Outcome {
     use crate::model::SourceStatus;
     for source in &snapshot.sources {
         let detail = source.detail.as_deref().unwrap_or("no detail");
-        // The first line of a detail is the message; the rest are hints.
-        let detail = detail.lines().next().unwrap_or(detail);
         match source.status {
             SourceStatus::Partial | SourceStatus::Failed => eprintln!(
                 "warning: source `{}` for {} is {}: {detail}",

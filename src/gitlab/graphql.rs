@@ -74,6 +74,14 @@ pub struct ProjectIssues;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "queries/schema.graphql",
+    query_path = "queries/project_visibility.graphql",
+    response_derives = "Debug"
+)]
+pub struct ProjectVisibility;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
     query_path = "queries/oncall_shifts.graphql",
     response_derives = "Debug"
 )]

@@ -20,7 +20,7 @@ use crate::progress::SubjectProgress;
 
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::paging::{paginate, Page};
-use super::{HarvestRequest, SourceOutcome};
+use super::{combine, HarvestRequest, SourceOutcome};
 
 const SOURCE: &str = "epics";
 
@@ -55,7 +55,7 @@ pub(crate) struct EpicRecord {
     pub child_count: Option<u32>,
 }
 
-/// What a group's first page said about the group itself.
+/// What a group's answer said about the group itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GroupState {
     /// The group answered; its epics (maybe none) are in the pages.
@@ -88,9 +88,9 @@ impl Unusable {
             Unusable::Unknown => {
                 format!("group {group} does not exist or the token cannot see it")
             }
-            Unusable::NoEpics => format!(
-                "group {group} has no epics (they need GitLab Premium or Ultimate)"
-            ),
+            Unusable::NoEpics => {
+                format!("group {group} has no epics (they need GitLab Premium or Ultimate)")
+            }
             Unusable::Forbidden => format!("GitLab denied access (403) to group {group}"),
             Unusable::NotFound => format!("GitLab answered 404 for group {group}"),
         }
@@ -111,8 +111,6 @@ pub(crate) async fn harvest_epics(
         tracing::info!("epics for {}: {NO_GROUPS}", subject.username);
         return SourceOutcome::skipped(SOURCE, NO_GROUPS);
     }
-    // Groups the user named deserve a warning when they give nothing; groups guessed from the
-    // subject's other items (often personal namespaces, which are no groups) only a note.
     let configured = !request.epic_groups.is_empty();
 
     let mut api = Api::WorkItems;
@@ -134,7 +132,7 @@ pub(crate) async fn harvest_epics(
                 fetch_group(client, request, subject, group, api, counter).await;
         }
         if api == Api::Legacy && error.as_ref().is_some_and(is_unsupported) {
-            tracing::warn!("epics for {} skipped: {NO_EPICS_ON_INSTANCE}", subject.username);
+            tracing::info!("epics for {}: {NO_EPICS_ON_INSTANCE}", subject.username);
             return SourceOutcome::skipped(SOURCE, NO_EPICS_ON_INSTANCE);
         }
         records.extend(found);
@@ -153,21 +151,15 @@ pub(crate) async fn harvest_epics(
         }
     }
 
+    // The caller prints a skipped source's reason and an ok source's note, one line each.
     if unusable.len() == groups.len() {
-        let reason = skip_reason(&unusable);
-        if configured || unusable.iter().any(|(_, u)| *u == Unusable::NoEpics) {
-            tracing::warn!("epics for {} skipped: {reason}", subject.username);
-        } else {
-            tracing::info!("epics for {} skipped: {reason}", subject.username);
-        }
+        let reason = skip_reason(&unusable, configured);
+        tracing::info!("epics for {}: {reason}", subject.username);
         return SourceOutcome::skipped(SOURCE, reason);
     }
-    for (group, why) in &unusable {
-        if configured {
-            tracing::warn!("epics: {}", why.describe(group));
-        } else {
-            tracing::info!("epics: {}", why.describe(group));
-        }
+    let notes: Vec<String> = unusable.iter().map(|(g, u)| u.describe(g)).collect();
+    for note in &notes {
+        tracing::info!("epics for {}: {note}", subject.username);
     }
 
     let base_url = client.base_url().as_str();
@@ -178,7 +170,13 @@ pub(crate) async fn harvest_epics(
         .filter(|r| seen.insert(r.id.clone()))
         .filter_map(|r| epic_item(r, &subject.username, &request.period, base_url))
         .collect();
-    SourceOutcome::new(SOURCE, items, combine(errors))
+    let mut outcome = SourceOutcome::new(SOURCE, items, combine(errors));
+    // Groups the user named deserve a word when they give nothing; groups guessed from the
+    // subject's other items (often personal namespaces, which are no groups) do not.
+    if configured && !notes.is_empty() {
+        outcome.note = Some(notes.join("; "));
+    }
+    outcome
 }
 
 /// One group's epics through one API: the records, what the group said about itself, and the
@@ -221,7 +219,9 @@ async fn fetch_group(
                     first,
                     after,
                 };
-                let data = client.graphql::<GroupEpicsLegacy>(variables, counter).await?;
+                let data = client
+                    .graphql::<GroupEpicsLegacy>(variables, counter)
+                    .await?;
                 let (page, group_state) = legacy_page(data);
                 state = Some(group_state);
                 Ok(page)
@@ -257,8 +257,8 @@ fn distinct_groups(groups: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// One line saying why no group gave epics.
-pub(crate) fn skip_reason(unusable: &[(String, Unusable)]) -> String {
+/// One line saying why no group gave epics; `configured`: the user chose the groups.
+pub(crate) fn skip_reason(unusable: &[(String, Unusable)], configured: bool) -> String {
     if !unusable.is_empty() && unusable.iter().all(|(_, u)| *u == Unusable::NoEpics) {
         let names: Vec<&str> = unusable.iter().map(|(g, _)| g.as_str()).collect();
         let (noun, verb) = if names.len() == 1 {
@@ -272,20 +272,12 @@ pub(crate) fn skip_reason(unusable: &[(String, Unusable)]) -> String {
         );
     }
     let parts: Vec<String> = unusable.iter().map(|(g, u)| u.describe(g)).collect();
-    format!("no group to search for epics: {}", parts.join("; "))
-}
-
-/// Keeps the first error, noting how many more there were.
-fn combine(mut errors: Vec<GitlabError>) -> Option<GitlabError> {
-    if errors.len() <= 1 {
-        return errors.pop();
-    }
-    let more = errors.len() - 1;
-    let first = errors.swap_remove(0);
-    Some(GitlabError::GraphQl {
-        operation: "several epic requests".into(),
-        messages: format!("{first} (and {more} more failures)"),
-    })
+    let hint = if configured {
+        ""
+    } else {
+        " (groups taken from the subject's projects; set harvest.epic_groups to choose)"
+    };
+    format!("no group to search for epics: {}{hint}", parts.join("; "))
 }
 
 /// A page of the work items answer, and what it said about the group.
@@ -315,7 +307,9 @@ pub(crate) fn work_items_page(
 }
 
 /// A page of the legacy answer, and what it said about the group.
-pub(crate) fn legacy_page(data: group_epics_legacy::ResponseData) -> (Page<EpicRecord>, GroupState) {
+pub(crate) fn legacy_page(
+    data: group_epics_legacy::ResponseData,
+) -> (Page<EpicRecord>, GroupState) {
     let Some(group) = data.group else {
         return (Page::from_parts(None), GroupState::Unknown);
     };
@@ -414,9 +408,7 @@ pub(crate) fn legacy_record(
     };
     EpicRecord {
         state: legacy_state(&node.state),
-        title: node
-            .title
-            .unwrap_or_else(|| format!("Epic &{}", node.iid)),
+        title: node.title.unwrap_or_else(|| format!("Epic &{}", node.iid)),
         id: node.id,
         iid: node.iid,
         description: node.description,
@@ -490,4 +482,335 @@ pub(crate) fn epic_item(
     item.confidential = epic.confidential || epic.group_visibility.as_deref() == Some("private");
     item.child_count = epic.child_count;
     Some(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn t(s: &str) -> Option<DateTime<Utc>> {
+        Some(s.parse().unwrap())
+    }
+
+    fn q3() -> Period {
+        Period::parse_quarter("2026Q3", 2).unwrap()
+    }
+
+    /// A `group.workItems` answer shaped like GitLab's (global ids, string iids, widgets tagged
+    /// with `__typename`).
+    fn work_items_answer(has_epics: bool, nodes: serde_json::Value) -> serde_json::Value {
+        json!({
+            "group": {
+                "fullPath": "gl-infra",
+                "availableFeatures": {"hasEpicsFeature": has_epics},
+                "workItems": {
+                    "pageInfo": {"hasNextPage": true, "endCursor": "eyJpZCI6IjE1NDg3Nzg2OCJ9"},
+                    "nodes": nodes,
+                },
+            },
+        })
+    }
+
+    fn work_item_node() -> serde_json::Value {
+        json!({
+            "id": "gid://gitlab/WorkItem/154888575",
+            "iid": "15596",
+            "title": "Capacity planning",
+            "description": "Plan the quarter.",
+            "webUrl": "https://gitlab.example.com/groups/gl-infra/sre/-/epics/15596",
+            "state": "OPEN",
+            "createdAt": "2026-07-10T09:00:00Z",
+            "updatedAt": "2026-07-12T09:00:00Z",
+            "closedAt": null,
+            "confidential": false,
+            "author": {"username": "alice"},
+            "namespace": {"fullPath": "gl-infra/sre", "visibility": "public"},
+            "widgets": [
+                {"__typename": "WorkItemWidgetLabels",
+                 "labels": {"nodes": [{"title": "team::sre"}, {"title": "capacity"}]}},
+                {"__typename": "WorkItemWidgetHierarchy", "children": {"count": 4}},
+            ],
+        })
+    }
+
+    fn work_items(value: serde_json::Value) -> group_epic_work_items::ResponseData {
+        serde_json::from_value(value).expect("a work items answer")
+    }
+
+    fn legacy(value: serde_json::Value) -> group_epics_legacy::ResponseData {
+        serde_json::from_value(value).expect("a legacy epics answer")
+    }
+
+    fn record(author: &str) -> EpicRecord {
+        EpicRecord {
+            id: "gid://gitlab/WorkItem/1".into(),
+            iid: "7".into(),
+            title: "Capacity planning".into(),
+            state: "opened".into(),
+            created_at: t("2026-07-10T09:00:00Z"),
+            updated_at: t("2026-07-10T09:00:00Z"),
+            author: Some(author.into()),
+            group: "gl-infra".into(),
+            group_visibility: Some("public".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn work_items_become_records_with_labels_and_child_count() {
+        let (page, state) = work_items_page(
+            work_items(work_items_answer(true, json!([work_item_node(), null]))),
+            "gl-infra",
+        );
+        assert_eq!(state, GroupState::Searched);
+        assert!(page.has_next);
+        assert_eq!(page.end_cursor.as_deref(), Some("eyJpZCI6IjE1NDg3Nzg2OCJ9"));
+        assert_eq!(page.records.len(), 1, "null nodes are dropped");
+        let r = &page.records[0];
+        assert_eq!(r.id, "gid://gitlab/WorkItem/154888575");
+        assert_eq!(r.iid, "15596");
+        assert_eq!(r.state, "opened");
+        assert_eq!(r.group, "gl-infra/sre", "the epic's own (sub)group");
+        assert_eq!(r.labels, vec!["team::sre", "capacity"]);
+        assert_eq!(r.child_count, Some(4));
+        assert_eq!(r.author.as_deref(), Some("alice"));
+        assert_eq!(r.created_at, t("2026-07-10T09:00:00Z"));
+    }
+
+    #[test]
+    fn work_items_without_namespace_or_widgets_still_convert() {
+        let mut node = work_item_node();
+        node["namespace"] = json!(null);
+        node["widgets"] = json!(null);
+        node["state"] = json!("CLOSED");
+        node["closedAt"] = json!("2026-08-01T00:00:00Z");
+        let (page, _) = work_items_page(
+            work_items(work_items_answer(true, json!([node]))),
+            "gl-infra",
+        );
+        let r = &page.records[0];
+        assert_eq!(r.group, "gl-infra", "the group searched stands in");
+        assert_eq!((r.child_count, r.labels.len()), (None, 0));
+        assert_eq!(r.state, "closed");
+    }
+
+    #[test]
+    fn a_missing_group_or_a_group_without_epics_is_told_apart() {
+        let (page, state) = work_items_page(work_items(json!({"group": null})), "nope");
+        assert_eq!(state, GroupState::Unknown);
+        assert!(page.records.is_empty() && !page.has_next);
+
+        // Free tier or Community Edition: whatever the list holds, the group has no epics.
+        let (page, state) =
+            work_items_page(work_items(work_items_answer(false, json!([]))), "gl-infra");
+        assert_eq!(state, GroupState::NoEpics);
+        assert!(page.records.is_empty() && !page.has_next, "no further page");
+
+        let (_, state) = legacy_page(legacy(json!({"group": null})));
+        assert_eq!(state, GroupState::Unknown);
+    }
+
+    #[test]
+    fn legacy_epics_count_child_epics_and_issues() {
+        let answer = json!({
+            "group": {
+                "fullPath": "gl-infra",
+                "epics": {
+                    "pageInfo": {"hasNextPage": false, "endCursor": null},
+                    "nodes": [{
+                        "id": "gid://gitlab/Epic/812",
+                        "iid": "42",
+                        "title": null,
+                        "description": "Old API.",
+                        "webUrl": "https://gitlab.example.com/groups/gl-infra/-/epics/42",
+                        "state": "closed",
+                        "createdAt": "2026-07-02T00:00:00Z",
+                        "updatedAt": "2026-07-03T00:00:00Z",
+                        "closedAt": "2026-07-03T00:00:00Z",
+                        "confidential": null,
+                        "author": {"username": "Alice"},
+                        "group": {"fullPath": "gl-infra", "visibility": "private"},
+                        "labels": {"nodes": [{"title": "roadmap"}]},
+                        "children": {"count": 2},
+                        "issues": {"count": 5},
+                    }],
+                },
+            },
+        });
+        let (page, state) = legacy_page(legacy(answer));
+        assert_eq!(state, GroupState::Searched);
+        assert!(!page.has_next);
+        let r = &page.records[0];
+        assert_eq!(r.id, "gid://gitlab/Epic/812");
+        assert_eq!(
+            r.title, "Epic &42",
+            "a title GitLab left out is made up, not empty"
+        );
+        assert_eq!(r.state, "closed");
+        assert_eq!(r.child_count, Some(7), "child epics plus issues");
+        assert!(!r.confidential);
+        assert_eq!(r.group_visibility.as_deref(), Some("private"));
+        assert_eq!(r.labels, vec!["roadmap"]);
+    }
+
+    #[test]
+    fn epic_items_need_the_subject_as_author_and_the_period() {
+        let base = "https://gitlab.example.com";
+        assert!(epic_item(&record("alice"), "alice", &q3(), base).is_some());
+        assert!(
+            epic_item(&record("alice"), "ALICE", &q3(), base).is_some(),
+            "usernames are case-insensitive"
+        );
+        assert!(
+            epic_item(&record("alice2"), "alice", &q3(), base).is_none(),
+            "a near namesake"
+        );
+        assert!(
+            epic_item(&record("alice"), "alice2", &q3(), base).is_none(),
+            "never a prefix"
+        );
+        let mut none = record("alice");
+        none.author = None;
+        assert!(epic_item(&none, "alice", &q3(), base).is_none());
+
+        let mut edge = record("alice");
+        edge.created_at = t("2026-07-01T00:00:00Z");
+        assert!(
+            epic_item(&edge, "alice", &q3(), base).is_some(),
+            "first instant"
+        );
+        edge.created_at = t("2026-10-01T00:00:00Z");
+        assert!(
+            epic_item(&edge, "alice", &q3(), base).is_none(),
+            "after the end"
+        );
+        edge.created_at = t("2026-06-30T23:59:59Z");
+        edge.updated_at = t("2026-08-01T00:00:00Z");
+        assert!(
+            epic_item(&edge, "alice", &q3(), base).is_none(),
+            "only updated in the period"
+        );
+        edge.closed_at = t("2026-09-30T23:59:59Z");
+        assert!(
+            epic_item(&edge, "alice", &q3(), base).is_some(),
+            "closed at the last second"
+        );
+    }
+
+    #[test]
+    fn epic_items_carry_group_child_count_and_confidentiality() {
+        let mut r = record("alice");
+        r.description = Some("é".repeat(3000));
+        r.labels = vec!["severity::2".into()];
+        r.child_count = Some(3);
+        let item = epic_item(&r, "alice", &q3(), "https://gl.example.com/").unwrap();
+        assert_eq!((item.kind, item.role), (ItemKind::Epic, Role::Author));
+        assert_eq!(item.group.as_deref(), Some("gl-infra"));
+        assert_eq!(item.project, None, "epics belong to groups");
+        assert_eq!(item.child_count, Some(3));
+        assert_eq!(item.labels, vec!["severity::2"]);
+        assert_eq!(item.state.as_deref(), Some("opened"));
+        assert_eq!(item.id, "gid://gitlab/WorkItem/1");
+        assert_eq!(
+            item.web_url, "https://gl.example.com/groups/gl-infra/-/epics/7",
+            "made from the group when GitLab gives none"
+        );
+        assert!(!item.confidential);
+        let d = item.description.unwrap();
+        assert!(d.len() <= DESCRIPTION_LIMIT + "…".len() && d.ends_with('…'));
+
+        r.confidential = true;
+        assert!(epic_item(&r, "alice", &q3(), "").unwrap().confidential);
+        r.confidential = false;
+        r.group_visibility = Some("private".into());
+        assert!(
+            epic_item(&r, "alice", &q3(), "").unwrap().confidential,
+            "a private group's epic"
+        );
+        r.description = Some("  \n".into());
+        assert_eq!(epic_item(&r, "alice", &q3(), "").unwrap().description, None);
+    }
+
+    #[test]
+    fn a_missing_api_is_told_from_a_failure() {
+        let unknown = GitlabError::UnknownField {
+            operation: "GroupEpicsLegacy".into(),
+            message: "Field 'epics' doesn't exist on type 'Group'".into(),
+        };
+        assert!(is_unsupported(&unknown));
+        let old_enum = GitlabError::GraphQl {
+            operation: "GroupEpicWorkItems".into(),
+            messages: "Argument 'types' on Field 'workItems' has an invalid value ([EPIC]). \
+                       Expected type '[IssueType!]'."
+                .into(),
+        };
+        assert!(is_unsupported(&old_enum));
+        for failure in [
+            GitlabError::Status {
+                url: "u".into(),
+                status: 500,
+                message: "500 Internal Server Error".into(),
+            },
+            GitlabError::Forbidden {
+                url: "u".into(),
+                message: "403 Forbidden".into(),
+            },
+            GitlabError::GraphQl {
+                operation: "GroupEpicWorkItems".into(),
+                messages: "Internal server error".into(),
+            },
+        ] {
+            assert!(!is_unsupported(&failure), "{failure}");
+        }
+    }
+
+    #[test]
+    fn skip_reasons_are_one_line_and_say_why() {
+        let reason = skip_reason(&[("gl-infra".into(), Unusable::NoEpics)], true);
+        assert_eq!(
+            reason,
+            "epics need GitLab Premium or Ultimate; group gl-infra does not have them"
+        );
+        let reason = skip_reason(
+            &[
+                ("a".into(), Unusable::NoEpics),
+                ("b".into(), Unusable::NoEpics),
+            ],
+            false,
+        );
+        assert!(reason.contains("groups a, b do not"), "{reason}");
+        let unusable = [
+            ("nope".into(), Unusable::Unknown),
+            ("secret".into(), Unusable::Forbidden),
+            ("gone".into(), Unusable::NotFound),
+        ];
+        let reason = skip_reason(&unusable, true);
+        for part in [
+            "nope does not exist",
+            "(403) to group secret",
+            "404 for group gone",
+        ] {
+            assert!(reason.contains(part), "{reason}");
+        }
+        assert!(!reason.contains("harvest.epic_groups"), "{reason}");
+        let guessed = skip_reason(&unusable, false);
+        assert!(
+            guessed.contains("set harvest.epic_groups"),
+            "guessed groups: say how to choose: {guessed}"
+        );
+        for text in [&reason, &guessed, NO_EPICS_ON_INSTANCE, NO_GROUPS] {
+            assert!(!text.contains('\n'), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn groups_are_searched_once_each() {
+        let groups: Vec<String> = ["gl-infra", " GL-Infra/ ", "", "gl-infra/sre"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(distinct_groups(&groups), vec!["gl-infra", "gl-infra/sre"]);
+    }
 }

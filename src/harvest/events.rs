@@ -129,8 +129,9 @@ pub(crate) fn summarise(
         }
     }
     for event in closes {
+        // Closing a task may be recorded against a work item; its iid is the issue's.
         if event.action_name.as_deref() != Some("closed")
-            || event.target_type.as_deref() != Some("Issue")
+            || !matches!(event.target_type.as_deref(), Some("Issue" | "WorkItem"))
         {
             continue;
         }

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
-use crate::gitlab::graphql::{issues, project_issues, Issues, ProjectIssues};
+use crate::gitlab::graphql::{
+    issues, project_issues, project_visibility, Issues, ProjectIssues, ProjectVisibility,
+};
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Item, ItemKind, Period, Role, Subject};
 use crate::progress::SubjectProgress;
@@ -141,7 +143,11 @@ pub(super) async fn fetch_involved(
                 let variables = issues::Variables {
                     author_username: author.clone(),
                     assignee_usernames: assignee.clone(),
-                    types: Some(vec![issues::IssueType::ISSUE, issues::IssueType::INCIDENT]),
+                    types: Some(vec![
+                        issues::IssueType::ISSUE,
+                        issues::IssueType::INCIDENT,
+                        issues::IssueType::TASK,
+                    ]),
                     updated_after: period.start(),
                     created_before: period.end_exclusive(),
                     first,
@@ -206,10 +212,21 @@ pub(super) async fn complete(
     }
 
     let mut seen = HashSet::new();
+    records.retain(|r| seen.insert(r.id.clone()));
+    let project_ids: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r.project_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (private, visibility_error) = private_projects(client, &project_ids, counter).await;
+    errors.extend(visibility_error);
     let (mut plain, mut incidents) = (Vec::new(), Vec::new());
-    for record in records.iter().filter(|r| seen.insert(r.id.clone())) {
+    for record in &records {
         let activity = key_of(record).and_then(|k| events.issues.get(&k));
-        if let Some(item) = issue_item(record, &subject.username, activity, &request.period) {
+        if let Some(mut item) = issue_item(record, &subject.username, activity, &request.period) {
+            // Like merge requests: an item from a private project may not be for every audience.
+            item.confidential |= record.project_id.is_some_and(|id| private.contains(&id));
             match item.kind {
                 ItemKind::Incident => incidents.push(item),
                 _ => plain.push(item),
@@ -292,6 +309,52 @@ pub fn issue_item(
         item.comments = Some(comments);
     }
     Some(item)
+}
+
+/// Which of these projects are private: one request per hundred projects.
+async fn private_projects(
+    client: &Client,
+    project_ids: &[u64],
+    counter: &RequestCounter,
+) -> (HashSet<u64>, Option<GitlabError>) {
+    let mut private = HashSet::new();
+    let mut errors = Vec::new();
+    for chunk in project_ids.chunks(100) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|id| format!("gid://gitlab/Project/{id}"))
+            .collect();
+        let (projects, error) = paginate(
+            100,
+            async |first, after| {
+                let variables = project_visibility::Variables {
+                    ids: ids.clone(),
+                    first,
+                    after,
+                };
+                let data = client
+                    .graphql::<ProjectVisibility>(variables, counter)
+                    .await?;
+                Ok(Page::from_parts(data.projects.map(|c| {
+                    (
+                        c.nodes.into_iter().flatten().flatten().collect::<Vec<_>>(),
+                        c.page_info.has_next_page,
+                        c.page_info.end_cursor,
+                    )
+                })))
+            },
+            |_| {},
+        )
+        .await;
+        private.extend(
+            projects
+                .iter()
+                .filter(|p| p.visibility.as_deref() == Some("private"))
+                .filter_map(|p| super::convert::numeric_id(&p.id)),
+        );
+        errors.extend(error);
+    }
+    (private, combine(errors))
 }
 
 async fn fetch_project_issues(

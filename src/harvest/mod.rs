@@ -6,10 +6,12 @@
 //! evidence was collected.
 
 pub mod convert;
+mod epics;
 mod events;
 mod interview;
 mod issues;
 mod merge_requests;
+mod oncall;
 pub(crate) mod paging;
 mod reviews;
 
@@ -146,19 +148,28 @@ async fn harvest_subject(
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
     let lookup = RequestCounter::default();
     let subject = find_user(client, username, gitlab_url, &lookup).await?;
-    let counters: [RequestCounter; 5] = Default::default();
-    let [events_counter, mr_counter, review_counter, issue_counter, incident_counter] = &counters;
+    let counters: [RequestCounter; 7] = Default::default();
+    let [events_counter, mr_counter, review_counter, issue_counter, incident_counter, epic_counter, oncall_counter] =
+        &counters;
     let bar = progress.subject(&subject.username);
 
     // Phase one: everything that needs only the subject.
-    let (events, authored, requested, involved) = tokio::join!(
+    let (events, authored, requested, involved, shifts) = tokio::join!(
         events::fetch(client, request, &subject, events_counter),
         merge_requests::harvest_authored(client, request, &subject, mr_counter, &bar),
         reviews::fetch_requested(client, request, &subject, review_counter, &bar),
         issues::fetch_involved(client, request, &subject, issue_counter, &bar),
+        oncall::harvest_shifts(client, request, &subject, oncall_counter, &bar),
     );
-    // Phase two: what the events point at.
-    let (reviewed, (issues, incidents)) = tokio::join!(
+    // Phase two: what the events point at, and epics in the groups the evidence lives in.
+    let projects = authored
+        .items
+        .iter()
+        .filter_map(|i| i.project.as_deref())
+        .chain(requested.0.iter().map(|mr| mr.project.as_str()))
+        .chain(involved.0.iter().filter_map(|i| i.project.as_deref()));
+    let groups = epic_groups(&request.epic_groups, projects);
+    let (reviewed, (issues, incidents), epics) = tokio::join!(
         reviews::complete(
             client,
             request,
@@ -175,6 +186,7 @@ async fn harvest_subject(
             &events,
             incident_counter
         ),
+        epics::harvest_epics(client, request, &subject, &groups, epic_counter, &bar),
     );
     bar.finish();
 
@@ -184,6 +196,8 @@ async fn harvest_subject(
         (reviewed, review_counter.get()),
         (issues, issue_counter.get()),
         (incidents, incident_counter.get()),
+        (epics, epic_counter.get()),
+        (shifts, oncall_counter.get()),
     ];
     let interviews = separate_interviews(&mut outcomes, &request.interview);
     outcomes.push((interviews, 0));

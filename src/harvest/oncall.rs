@@ -25,7 +25,7 @@ use crate::model::{Item, ItemKind, Role, Subject};
 use crate::progress::SubjectProgress;
 
 use super::paging::{paginate, Page};
-use super::{HarvestRequest, SourceOutcome};
+use super::{combine, HarvestRequest, SourceOutcome};
 
 const SOURCE: &str = "oncall_shifts";
 
@@ -90,14 +90,20 @@ pub(crate) async fn harvest_shifts(
     if !read_any && errors.is_empty() && !unavailable.is_empty() {
         return SourceOutcome::skipped(SOURCE, unavailable.join("; "));
     }
-    // Some projects were read: the others are worth a warning, not a skipped source.
-    for reason in &unavailable {
-        tracing::warn!("on-call shifts for {}: {reason}", subject.username);
-    }
     let base_url = client.base_url().as_str();
     let items = shift_items(&records, &subject.username, from, to, base_url);
     progress.set("on-call shifts", items.len());
-    SourceOutcome::new(SOURCE, items, combine(errors))
+    let mut outcome = SourceOutcome::new(SOURCE, items, combine(errors));
+    // Some projects were read: the others are a note on the source, not a reason to skip it.
+    if !unavailable.is_empty() {
+        let note = unavailable.join("; ");
+        if outcome.error.is_some() {
+            // The snapshot's detail shows the error; say this too.
+            tracing::warn!("on-call shifts for {}: {note}", subject.username);
+        }
+        outcome.note = Some(note);
+    }
+    outcome
 }
 
 /// Consecutive windows covering `[from, to)`, each at most [`WINDOW_DAYS`] long; none when the
@@ -397,10 +403,11 @@ async fn read_window(
         })
         .collect();
     let mut shifts = answer.shifts;
-    let rest = join_all(answer.continued.iter().map(|(rotation, cursor)| {
-        read_rotation(client, rotation, cursor, window, first, counter)
-    }))
-    .await;
+    let rest =
+        join_all(answer.continued.iter().map(|(rotation, cursor)| {
+            read_rotation(client, rotation, cursor, window, first, counter)
+        }))
+        .await;
     for (more, error) in rest {
         shifts.extend(more);
         errors.extend(error);
@@ -457,7 +464,6 @@ async fn read_rotation(
     )
     .await
 }
-
 
 /// Shifts placed in their rotation; a shift without both ends cannot be placed in time.
 fn records(rotation: &Rotation, shifts: Vec<Shift>) -> Vec<ShiftRecord> {
@@ -539,22 +545,9 @@ pub(crate) fn window_answer(data: oncall_shifts::ResponseData) -> WindowAnswer {
     answer
 }
 
-/// Keeps the first error, noting how many more there were.
-fn combine(mut errors: Vec<GitlabError>) -> Option<GitlabError> {
-    if errors.len() <= 1 {
-        return errors.pop();
-    }
-    let more = errors.len() - 1;
-    let first = errors.swap_remove(0);
-    Some(GitlabError::GraphQl {
-        operation: "several requests".into(),
-        messages: format!("{first} (and {more} more failures)"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::{FixedOffset, Months, NaiveDate, TimeZone};
+    use chrono::{FixedOffset, Months, NaiveDate};
     use serde_json::json;
 
     use super::*;
@@ -670,15 +663,22 @@ mod tests {
     fn a_shift_across_the_period_start_is_clipped() {
         let emea = rotation(11, "EMEA");
         let (from, to) = q3();
-        let record = shift(&emea, "alice", "2026-06-30T20:00:00Z", "2026-07-01T04:00:00Z");
+        let record = shift(
+            &emea,
+            "alice",
+            "2026-06-30T20:00:00Z",
+            "2026-07-01T04:00:00Z",
+        );
         let item = shift_item(&record, "alice", from, to, "https://gl.example.com/").unwrap();
-        assert_eq!((item.kind, item.role), (ItemKind::OncallShift, Role::Oncall));
+        assert_eq!(
+            (item.kind, item.role),
+            (ItemKind::OncallShift, Role::Oncall)
+        );
         assert_eq!(item.starts_at, Some(t("2026-07-01T00:00:00Z")));
         assert_eq!(item.ends_at, Some(t("2026-07-01T04:00:00Z")));
         assert_eq!(item.duration_hours, Some(4.0));
         assert_eq!(
-            item.id,
-            "gid://gitlab/IncidentManagement::OncallRotation/11/2026-06-30T20:00:00Z",
+            item.id, "gid://gitlab/IncidentManagement::OncallRotation/11/2026-06-30T20:00:00Z",
             "the id keeps GitLab's start"
         );
         assert_eq!(item.title, "On-call: Infrastructure EOC / EMEA");
@@ -698,23 +698,57 @@ mod tests {
     fn shifts_are_clipped_at_the_end_and_dropped_outside() {
         let emea = rotation(11, "EMEA");
         let (from, to) = q3();
-        let late = shift(&emea, "alice", "2026-09-30T20:00:00Z", "2026-10-01T04:00:00Z");
+        let late = shift(
+            &emea,
+            "alice",
+            "2026-09-30T20:00:00Z",
+            "2026-10-01T04:00:00Z",
+        );
         let item = shift_item(&late, "alice", from, to, "").unwrap();
         assert_eq!(item.ends_at, Some(t("2026-10-01T00:00:00Z")));
         assert_eq!(item.duration_hours, Some(4.0));
-        let before = shift(&emea, "alice", "2026-06-30T16:00:00Z", "2026-07-01T00:00:00Z");
-        assert!(shift_item(&before, "alice", from, to, "").is_none(), "ends at the start");
-        let after = shift(&emea, "alice", "2026-10-01T00:00:00Z", "2026-10-01T08:00:00Z");
+        let before = shift(
+            &emea,
+            "alice",
+            "2026-06-30T16:00:00Z",
+            "2026-07-01T00:00:00Z",
+        );
+        assert!(
+            shift_item(&before, "alice", from, to, "").is_none(),
+            "ends at the start"
+        );
+        let after = shift(
+            &emea,
+            "alice",
+            "2026-10-01T00:00:00Z",
+            "2026-10-01T08:00:00Z",
+        );
         assert!(shift_item(&after, "alice", from, to, "").is_none());
-        let odd = shift(&emea, "alice", "2026-07-02T00:00:00Z", "2026-07-02T00:20:00Z");
+        let odd = shift(
+            &emea,
+            "alice",
+            "2026-07-02T00:00:00Z",
+            "2026-07-02T00:20:00Z",
+        );
         assert_eq!(
-            shift_item(&odd, "alice", from, to, "").unwrap().duration_hours,
+            shift_item(&odd, "alice", from, to, "")
+                .unwrap()
+                .duration_hours,
             Some(0.33)
         );
         let mut private = emea.clone();
         private.private = true;
-        let hidden = shift(&private, "alice", "2026-07-02T00:00:00Z", "2026-07-02T08:00:00Z");
-        assert!(shift_item(&hidden, "alice", from, to, "").unwrap().confidential);
+        let hidden = shift(
+            &private,
+            "alice",
+            "2026-07-02T00:00:00Z",
+            "2026-07-02T08:00:00Z",
+        );
+        assert!(
+            shift_item(&hidden, "alice", from, to, "")
+                .unwrap()
+                .confidential
+        );
     }
 
     #[test]
@@ -722,15 +756,30 @@ mod tests {
         let emea = rotation(11, "EMEA");
         let apac = rotation(12, "APAC");
         let (from, to) = q3();
-        let across = shift(&emea, "alice", "2026-07-28T20:00:00Z", "2026-07-29T08:00:00Z");
+        let across = shift(
+            &emea,
+            "alice",
+            "2026-07-28T20:00:00Z",
+            "2026-07-29T08:00:00Z",
+        );
         let records = vec![
             // Returned by the windows on both sides of 29 July.
             across.clone(),
             shift(&emea, "bob", "2026-07-29T08:00:00Z", "2026-07-29T16:00:00Z"),
-            shift(&emea, "alice2", "2026-07-30T08:00:00Z", "2026-07-30T16:00:00Z"),
+            shift(
+                &emea,
+                "alice2",
+                "2026-07-30T08:00:00Z",
+                "2026-07-30T16:00:00Z",
+            ),
             across,
             // Same start, another rotation: another shift.
-            shift(&apac, "ALICE", "2026-07-28T20:00:00Z", "2026-07-29T04:00:00Z"),
+            shift(
+                &apac,
+                "ALICE",
+                "2026-07-28T20:00:00Z",
+                "2026-07-29T04:00:00Z",
+            ),
             ShiftRecord {
                 username: None,
                 ..shift(&emea, "x", "2026-08-01T00:00:00Z", "2026-08-01T08:00:00Z")
@@ -758,8 +807,18 @@ mod tests {
         let (from, _) = q3();
         let now = t("2026-08-15T12:00:00Z");
         let records = vec![
-            shift(&emea, "alice", "2026-08-15T08:00:00Z", "2026-08-15T16:00:00Z"),
-            shift(&emea, "alice", "2026-08-16T08:00:00Z", "2026-08-16T16:00:00Z"),
+            shift(
+                &emea,
+                "alice",
+                "2026-08-15T08:00:00Z",
+                "2026-08-15T16:00:00Z",
+            ),
+            shift(
+                &emea,
+                "alice",
+                "2026-08-16T08:00:00Z",
+                "2026-08-16T16:00:00Z",
+            ),
         ];
         let items = shift_items(&records, "alice", from, now, "");
         assert_eq!(items.len(), 1);
@@ -842,7 +901,10 @@ mod tests {
         }))
         .unwrap();
         let truncated = window_answer(data).truncated.unwrap();
-        assert!(truncated.contains("more than 100 on-call schedules"), "{truncated}");
+        assert!(
+            truncated.contains("more than 100 on-call schedules"),
+            "{truncated}"
+        );
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! A fake GitLab on loopback that the tests point the real `gl-evidence` binary at.
 //!
 //! It serves a [`Dataset`] through exactly the requests the client is meant to make (user lookup,
-//! user events, the token owner, and three GraphQL operations answered by `operationName`), with
+//! user events, the token owner, and GraphQL operations answered by `operationName`), with
 //! GitLab's headers and quirks: offset paging with `x-next-page`/`Link` (and `x-total` omitted
-//! past 10,000 rows), `RateLimit-*` on every answer, exclusive `after`/`before` dates on events,
-//! inclusive `createdBefore` on merge requests, GraphQL cursor paging capped at 100 per page.
+//! past 10,000 rows), `RateLimit-*` on every answer, exclusive `after`/`before` dates on events
+//! (and, on request, the three-year retention that deletes older ones), inclusive
+//! `createdBefore` on merge requests and issues, GraphQL cursor paging capped at 100 per page.
+//! Issues of every type (incidents, tasks, test cases, …) live in one list, as in GitLab, and
+//! are served by the top-level `issues` and `Project.issues` connections.
 //! GraphQL answers are cut down to exactly what the query document selects (aliases and
 //! fragments included); a selected field the fake does not know is an error naming it, so a
 //! changed query shows at once where the fake must grow. Anything else gets GitLab's
@@ -33,6 +36,12 @@ use axum::response::Response;
 use axum::Router;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value};
+
+mod epics;
+mod oncall;
+
+pub use epics::{Epic, EpicEdition, GroupAccess};
+pub use oncall::{oncall_window_accepted, OncallRotation, OncallSchedule};
 
 /// The token the fake accepts unless a test says otherwise.
 pub const TOKEN: &str = "test-token";
@@ -220,6 +229,113 @@ impl MergeRequest {
     }
 }
 
+/// An issue of any type (`ISSUE`, `INCIDENT`, `TASK`, `TEST_CASE`, …): GitLab keeps them all in
+/// one table and serves them through the same `issues` connections.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    /// The global id (`gid://gitlab/Issue/{id}`); events call it `target_id`.
+    pub id: u64,
+    pub project_id: u64,
+    pub iid: u64,
+    pub title: String,
+    pub description: Option<String>,
+    /// GraphQL `IssueType`: `ISSUE`, `INCIDENT`, `TASK`, `TEST_CASE`, `REQUIREMENT`, …
+    pub issue_type: String,
+    pub author: String,
+    pub assignees: Vec<String>,
+    pub labels: Vec<String>,
+    /// `opened` or `closed`.
+    pub state: String,
+    pub confidential: bool,
+    /// `IssuableSeverity` as set; GitLab answers `UNKNOWN` for any issue without one.
+    pub severity: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Issue {
+    /// An open plain issue (type `ISSUE`), last updated when it was created.
+    pub fn new(
+        id: u64,
+        project_id: u64,
+        iid: u64,
+        title: &str,
+        author: &str,
+        created: &str,
+    ) -> Self {
+        let created_at = at(created);
+        Issue {
+            id,
+            project_id,
+            iid,
+            title: title.to_string(),
+            description: Some(format!("Description of {title}.")),
+            issue_type: "ISSUE".to_string(),
+            author: author.to_string(),
+            assignees: Vec::new(),
+            labels: Vec::new(),
+            state: "opened".to_string(),
+            confidential: false,
+            severity: None,
+            created_at,
+            updated_at: created_at,
+            closed_at: None,
+        }
+    }
+
+    /// The same, of another `IssueType` (`INCIDENT`, `TASK`, `TEST_CASE`, …).
+    pub fn of_type(mut self, issue_type: &str) -> Self {
+        self.issue_type = issue_type.to_string();
+        self
+    }
+
+    /// Closed at `when`; updated then too.
+    pub fn closed(mut self, when: &str) -> Self {
+        let t = at(when);
+        self.state = "closed".to_string();
+        self.closed_at = Some(t);
+        self.updated_at = self.updated_at.max(t);
+        self
+    }
+
+    /// Touched later (a comment, a label) without changing state.
+    pub fn updated(mut self, when: &str) -> Self {
+        self.updated_at = at(when);
+        self
+    }
+
+    pub fn assignee(mut self, username: &str) -> Self {
+        self.assignees.push(username.to_string());
+        self
+    }
+
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|l| l.to_string()).collect();
+        self
+    }
+
+    pub fn confidential(mut self) -> Self {
+        self.confidential = true;
+        self
+    }
+
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `UNKNOWN`.
+    pub fn severity(mut self, severity: &str) -> Self {
+        self.severity = Some(severity.to_string());
+        self
+    }
+
+    pub fn description(mut self, text: &str) -> Self {
+        self.description = Some(text.to_string());
+        self
+    }
+
+    pub fn gid(&self) -> String {
+        format!("gid://gitlab/Issue/{}", self.id)
+    }
+}
+
 /// What a comment was left on.
 #[derive(Debug, Clone)]
 pub enum Noteable {
@@ -238,6 +354,14 @@ pub enum EventAction {
     },
     /// `action_name: "approved"`, target the merge request.
     Approved {
+        target_id: u64,
+        target_iid: u64,
+        title: String,
+    },
+    /// `action_name: "closed"`, target an issue (`"Issue"`, incidents included) or a merge
+    /// request (`"MergeRequest"`).
+    Closed {
+        target_type: &'static str,
         target_id: u64,
         target_iid: u64,
         title: String,
@@ -310,6 +434,43 @@ impl Event {
         }
     }
 
+    /// A comment on an issue or incident of the dataset.
+    pub fn comment_on_issue(author: &str, issue: &Issue, when: &str, body: &str) -> Self {
+        Self::issue_comment(author, issue.project_id, issue.id, issue.iid, when, body)
+    }
+
+    /// Closing an issue (or incident, task, …).
+    pub fn closed_issue(author: &str, issue: &Issue, when: &str) -> Self {
+        Event {
+            id: 0,
+            project_id: issue.project_id,
+            author: author.to_string(),
+            created_at: at(when),
+            action: EventAction::Closed {
+                target_type: "Issue",
+                target_id: issue.id,
+                target_iid: issue.iid,
+                title: issue.title.clone(),
+            },
+        }
+    }
+
+    /// Closing a merge request without merging it.
+    pub fn closed_mr(author: &str, mr: &MergeRequest, when: &str) -> Self {
+        Event {
+            id: 0,
+            project_id: mr.project_id,
+            author: author.to_string(),
+            created_at: at(when),
+            action: EventAction::Closed {
+                target_type: "MergeRequest",
+                target_id: mr.id,
+                target_iid: mr.iid,
+                title: mr.title.clone(),
+            },
+        }
+    }
+
     pub fn approved(author: &str, mr: &MergeRequest, when: &str) -> Self {
         Event {
             id: 0,
@@ -334,6 +495,17 @@ pub struct Dataset {
     pub events: Vec<Event>,
     /// Who `GET /user` says owns the token; the first user when unset.
     pub token_owner: Option<String>,
+    /// Issues, incidents, tasks and other issue types.
+    pub issues: Vec<Issue>,
+    /// When set, the events API forgets events older than this many years before now, as
+    /// GitLab does after three; off by default so dated test data never expires.
+    pub event_retention_years: Option<u32>,
+    /// On-call schedules, their rotations and shifts (a Premium feature).
+    pub oncall_schedules: Vec<OncallSchedule>,
+    /// The instance's time zone as hours from UTC (0: UTC, GitLab's default).
+    pub time_zone_offset_hours: i32,
+    /// Groups, epics and which epics API the instance has (`fake_gitlab/epics.rs`).
+    pub epic_data: epics::EpicData,
 }
 
 impl Dataset {
@@ -371,6 +543,31 @@ impl Dataset {
         self
     }
 
+    pub fn issue(mut self, issue: Issue) -> Self {
+        assert!(
+            self.projects.iter().any(|p| p.id == issue.project_id),
+            "test data: issue {:?} names unknown project {}",
+            issue.title,
+            issue.project_id
+        );
+        assert!(
+            !self
+                .issues
+                .iter()
+                .any(|i| i.id == issue.id || (i.project_id, i.iid) == (issue.project_id, issue.iid)),
+            "test data: issue {:?} reuses an id or iid",
+            issue.title
+        );
+        self.issues.push(issue);
+        self
+    }
+
+    /// GitLab's events retention: events older than `years` before now are gone.
+    pub fn event_retention(mut self, years: u32) -> Self {
+        self.event_retention_years = Some(years);
+        self
+    }
+
     pub fn event(mut self, mut event: Event) -> Self {
         if event.id == 0 {
             event.id = 70_000 + self.events.len() as u64;
@@ -395,6 +592,14 @@ impl Dataset {
             .iter()
             .find(|m| m.title == title)
             .unwrap_or_else(|| panic!("no MR titled {title:?} in the dataset"))
+    }
+
+    /// The issue with this title (test data helper).
+    pub fn issue_titled(&self, title: &str) -> &Issue {
+        self.issues
+            .iter()
+            .find(|i| i.title == title)
+            .unwrap_or_else(|| panic!("no issue titled {title:?} in the dataset"))
     }
 
     /// GitLab matches usernames case-insensitively.
@@ -1061,7 +1266,17 @@ fn events(
                 (None, _)
                     | (Some("commented"), EventAction::Comment { .. })
                     | (Some("approved"), EventAction::Approved { .. })
+                    | (Some("closed"), EventAction::Closed { .. })
             )
+        })
+        // GitLab deletes events older than its retention (three years).
+        .filter(|e| {
+            shared.data.event_retention_years.is_none_or(|years| {
+                Utc::now()
+                    .date_naive()
+                    .checked_sub_months(chrono::Months::new(12 * years))
+                    .is_none_or(|horizon| e.created_at.date_naive() >= horizon)
+            })
         })
         // Both dates are exclusive: events strictly after the end of `after` and strictly
         // before the start of `before`.
@@ -1086,6 +1301,7 @@ fn event_target_type(event: &Event) -> &'static str {
         EventAction::Comment { diff: true, .. } => "DiffNote",
         EventAction::Comment { diff: false, .. } => "Note",
         EventAction::Approved { .. } => "MergeRequest",
+        EventAction::Closed { target_type, .. } => target_type,
     }
 }
 
@@ -1150,6 +1366,26 @@ fn event_json(shared: &Shared, user: &User, event: &Event) -> Value {
             "target_id": target_id,
             "target_iid": target_iid,
             "target_type": "MergeRequest",
+            "author_id": user.id,
+            "target_title": title,
+            "created_at": created,
+            "author": author,
+            "author_username": user.username,
+            "imported": false,
+            "imported_from": "none",
+        }),
+        EventAction::Closed {
+            target_type,
+            target_id,
+            target_iid,
+            title,
+        } => json!({
+            "id": event.id,
+            "project_id": event.project_id,
+            "action_name": "closed",
+            "target_id": target_id,
+            "target_iid": target_iid,
+            "target_type": target_type,
             "author_id": user.id,
             "target_title": title,
             "created_at": created,
@@ -1282,6 +1518,9 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
         }
         _ => {}
     }
+    if let Some(refused) = epics::refused(shared, operation, &variables) {
+        return refused;
+    }
     let result = match operation {
         Some("AuthoredMergeRequests") => {
             user_merge_requests(shared, &variables, "authoredMergeRequests")
@@ -1290,6 +1529,17 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
             user_merge_requests(shared, &variables, "reviewRequestedMergeRequests")
         }
         Some("ProjectMergeRequests") => project_merge_requests(shared, &variables),
+        Some("Issues") => top_level_issues(shared, &variables),
+        Some("ProjectIssues") => project_issues(shared, &variables),
+        Some("ProjectVisibility") => project_visibility(shared, &variables),
+        Some("OncallShifts") => oncall::shifts(shared, &variables, false),
+        Some("OncallRotationShifts") => oncall::shifts(shared, &variables, true),
+        Some("GroupEpicWorkItems") => {
+            epics::work_items(shared, &variables, request["query"].as_str().unwrap_or(""))
+        }
+        Some("GroupEpicsLegacy") => {
+            epics::legacy(shared, &variables, request["query"].as_str().unwrap_or(""))
+        }
         other => Err(json!([{
             "message": format!("fake GitLab cannot answer GraphQL operation {other:?}"),
         }])),
@@ -1383,7 +1633,20 @@ fn project(
                     q::Selection::Field(field) => {
                         let key = field.alias.clone().unwrap_or_else(|| field.name.clone());
                         let here = format!("{path}.{}", field.name);
-                        let Some(inner) = object.get(&field.name) else {
+                        // A field whose answer depends on a literal argument is stored under
+                        // `name(arg: value)` (`reference(full: true)`); others under the name.
+                        let with_arguments = (!field.arguments.is_empty()).then(|| {
+                            let arguments: Vec<String> = field
+                                .arguments
+                                .iter()
+                                .map(|(name, value)| format!("{name}: {value}"))
+                                .collect();
+                            format!("{}({})", field.name, arguments.join(", "))
+                        });
+                        let Some(inner) = with_arguments
+                            .and_then(|k| object.get(&k))
+                            .or_else(|| object.get(&field.name))
+                        else {
                             missing.push(format!("`{}`", here.trim_start_matches('.')));
                             continue;
                         };
@@ -1686,6 +1949,225 @@ fn project_merge_requests(shared: &Shared, vars: &Value) -> Result<Value, Value>
             "fullPath": project.full_path,
             "visibility": project.visibility,
             "mergeRequests": connection(shared, &rows, vars)?,
+        }));
+        // The documents ask for `first: 1` project.
+        break;
+    }
+    Ok(json!({"projects": {"nodes": nodes}}))
+}
+
+// ---------------------------------------------------------------------------------------------
+// GraphQL: issues (every issue type; the documents filter with `types`).
+
+/// GitLab's `IssueType` enum.
+const ISSUE_TYPES: [&str; 9] = [
+    "ISSUE",
+    "INCIDENT",
+    "TEST_CASE",
+    "REQUIREMENT",
+    "TASK",
+    "OBJECTIVE",
+    "KEY_RESULT",
+    "EPIC",
+    "TICKET",
+];
+
+/// One page of already-built `nodes` after `after`, as a GitLab connection.
+fn node_connection(nodes: Vec<Value>, vars: &Value) -> Result<Value, Value> {
+    let size = page_size(vars)?;
+    let start = match vars.get("after") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(c)) => match offset_of(c) {
+            Some(n) if n <= nodes.len() => n,
+            _ => return Err(json!([{"message": "Please provide a valid cursor"}])),
+        },
+        Some(other) => return Err(invalid_variable("after", "String", Some(other))),
+    };
+    let end = (start + size).min(nodes.len());
+    Ok(json!({
+        "pageInfo": {
+            "hasNextPage": end < nodes.len(),
+            "hasPreviousPage": start > 0,
+            "startCursor": if end > start { json!(cursor_for(start)) } else { Value::Null },
+            "endCursor": if end > start { json!(cursor_for(end)) } else { Value::Null },
+        },
+        "count": nodes.len(),
+        "nodes": nodes[start..end].to_vec(),
+    }))
+}
+
+fn user_core_json(shared: &Shared, username: &str) -> Value {
+    let user = shared.data.user_named(username);
+    json!({
+        "__typename": "UserCore",
+        "id": format!("gid://gitlab/User/{}", user.map(|u| u.id).unwrap_or_default()),
+        "username": username,
+        "name": user.map(|u| u.name.clone()).unwrap_or_default(),
+        "webUrl": format!("{}/{username}", shared.url),
+    })
+}
+
+fn issue_json(shared: &Shared, issue: &Issue) -> Value {
+    let project = shared
+        .data
+        .project_by_id(issue.project_id)
+        .expect("dataset issue project exists");
+    // Incidents have their own page.
+    let page = if issue.issue_type == "INCIDENT" {
+        format!("-/issues/incident/{}", issue.iid)
+    } else {
+        format!("-/issues/{}", issue.iid)
+    };
+    json!({
+        "__typename": "Issue",
+        "id": issue.gid(),
+        "iid": issue.iid.to_string(),
+        "title": issue.title,
+        "description": issue.description,
+        "webUrl": format!("{}/{}/{page}", shared.url, project.full_path),
+        "state": issue.state,
+        "type": issue.issue_type,
+        "createdAt": graphql_time(issue.created_at),
+        "updatedAt": graphql_time(issue.updated_at),
+        "closedAt": issue.closed_at.map(graphql_time),
+        "confidential": issue.confidential,
+        "severity": issue.severity.as_deref().unwrap_or("UNKNOWN"),
+        // `reference` is short unless asked for in full.
+        "reference": format!("#{}", issue.iid),
+        "reference(full: true)": format!("{}#{}", project.full_path, issue.iid),
+        "projectId": project.id,
+        "author": user_core_json(shared, &issue.author),
+        "assignees": {"nodes": issue.assignees.iter().map(|u| user_core_json(shared, u)).collect::<Vec<_>>()},
+        "labels": {"nodes": issue.labels.iter().map(|l| json!({"__typename": "Label", "title": l})).collect::<Vec<_>>()},
+    })
+}
+
+/// An optional list-of-strings variable.
+fn string_list_var(vars: &Value, name: &str, ty: &str) -> Result<Option<Vec<String>>, Value> {
+    match vars.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid_variable(name, ty, Some(v)))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(invalid_variable(name, ty, Some(other))),
+    }
+}
+
+/// Top-level `issues(authorUsername:, assigneeUsernames:, types:, updatedAfter:,
+/// createdBefore:, first:, after:)`: every issue the token can see, newest first.
+fn top_level_issues(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let author = match vars.get("authorUsername") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name.as_str()),
+        Some(other) => return Err(invalid_variable("authorUsername", "String", Some(other))),
+    };
+    let assignees = string_list_var(vars, "assigneeUsernames", "[String!]")?;
+    let types = string_list_var(vars, "types", "[IssueType!]")?;
+    if let Some(bad) = types
+        .iter()
+        .flatten()
+        .find(|t| !ISSUE_TYPES.contains(&t.as_str()))
+    {
+        return Err(json!([{
+            "message": format!(
+                "Variable $types of type [IssueType!] was provided invalid value for 0 (Expected \"{bad}\" to be one of: {})",
+                ISSUE_TYPES.join(", ")
+            ),
+        }]));
+    }
+    let updated_after = time_var(vars, "updatedAfter")?;
+    let created_before = time_var(vars, "createdBefore")?;
+    let mut rows: Vec<&Issue> = shared
+        .data
+        .issues
+        .iter()
+        .filter(|i| author.is_none_or(|a| i.author.eq_ignore_ascii_case(a)))
+        // Every listed user must be an assignee.
+        .filter(|i| {
+            assignees
+                .iter()
+                .flatten()
+                .all(|wanted| i.assignees.iter().any(|a| a.eq_ignore_ascii_case(wanted)))
+        })
+        .filter(|i| types.as_ref().is_none_or(|t| t.contains(&i.issue_type)))
+        // As for merge requests: `updated_after` is `>=`, `created_before` is `<=` (inclusive).
+        .filter(|i| i.updated_at >= updated_after && i.created_at <= created_before)
+        .collect();
+    // `created_desc`, GitLab's default order for issues.
+    rows.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+    let nodes = rows.iter().map(|i| issue_json(shared, i)).collect();
+    Ok(json!({"issues": node_connection(nodes, vars)?}))
+}
+
+/// `projects(ids:, first:, after:) { nodes { id visibility } }`: the projects with those ids
+/// that exist, in the order asked.
+fn project_visibility(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let ids = vars
+        .get("ids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid_variable("ids", "[ID!]!", vars.get("ids")))?;
+    let mut nodes = Vec::new();
+    for id in ids {
+        let gid = id.as_str().unwrap_or("");
+        let Some(project_id) = gid
+            .strip_prefix("gid://gitlab/Project/")
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return Err(json!([{"message": format!("\"{gid}\" is not a valid Global ID")}]));
+        };
+        if let Some(project) = shared.data.project_by_id(project_id) {
+            nodes.push(json!({
+                "__typename": "Project",
+                "id": format!("gid://gitlab/Project/{}", project.id),
+                "fullPath": project.full_path,
+                "visibility": project.visibility,
+            }));
+        }
+    }
+    Ok(json!({"projects": node_connection(nodes, vars)?}))
+}
+
+/// `projects(ids:, first: 1) { nodes { issues(iids:, first:, after:) } }`: issues of every
+/// type with those iids.
+fn project_issues(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let ids = vars
+        .get("projectIds")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid_variable("projectIds", "[ID!]!", vars.get("projectIds")))?;
+    let iids = string_list_var(vars, "iids", "[String!]!")?
+        .ok_or_else(|| invalid_variable("iids", "[String!]!", vars.get("iids")))?;
+    let mut nodes = Vec::new();
+    for id in ids {
+        let gid = id.as_str().unwrap_or("");
+        let Some(project_id) = gid
+            .strip_prefix("gid://gitlab/Project/")
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return Err(json!([{"message": format!("\"{gid}\" is not a valid Global ID")}]));
+        };
+        let Some(project) = shared.data.project_by_id(project_id) else {
+            continue;
+        };
+        let mut rows: Vec<&Issue> = shared
+            .data
+            .issues
+            .iter()
+            .filter(|i| i.project_id == project.id && iids.contains(&i.iid.to_string()))
+            .collect();
+        rows.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+        let issues = rows.iter().map(|i| issue_json(shared, i)).collect();
+        nodes.push(json!({
+            "__typename": "Project",
+            "id": format!("gid://gitlab/Project/{}", project.id),
+            "fullPath": project.full_path,
+            "visibility": project.visibility,
+            "issues": node_connection(issues, vars)?,
         }));
         // The documents ask for `first: 1` project.
         break;

@@ -6,12 +6,17 @@
 //! - `support`: a sealed environment per run and helpers to read snapshots;
 //! - `scenario`: the data most tests harvest and what the harvest must contain;
 //! - `harvest`, `retries`, `errors`, `offline`: the CLI contract from DESIGN.md, end to end.
+//! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
+//! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
 
+mod epics;
 mod errors;
 mod fake_gitlab;
 mod fake_selftest;
 mod harvest;
+mod issues;
 mod offline;
+mod oncall;
 mod retries;
 mod scenario;
 mod support;

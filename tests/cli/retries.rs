@@ -30,9 +30,7 @@ fn assert_complete(env: &TestEnv) {
         "{}",
         diff_keys(&got, &scenario::alice_q3())
     );
-    for source in sources(&snapshot) {
-        assert_eq!(source["status"], "ok", "{source:#}");
-    }
+    assert_sources_complete(&snapshot);
 }
 
 /// Every request answered `status` was sent again later and then succeeded; returns the
@@ -234,22 +232,33 @@ fn failing_events_keep_the_rest_of_the_reviews() {
     let run = harvest(&env, &fake);
     run.code(3);
     let snapshot = read_snapshot(&env.path("snapshot.json"));
-    let troubled: Vec<&Value> = sources(&snapshot)
+    let troubled: BTreeMap<&str, &Value> = sources(&snapshot)
         .iter()
         .filter(|s| s["status"] == "partial" || s["status"] == "failed")
+        .map(|s| (s["name"].as_str().unwrap(), s))
         .collect();
+    // Exactly the sources that read events: the events entry itself, and reviews, issues and
+    // incidents, which use them (approvals, comments, closed issues). Authored merge requests
+    // do not, and stay `ok`.
+    let status = |name: &str| troubled.get(name).map(|s| s["status"].as_str().unwrap());
     assert_eq!(
-        troubled.len(),
-        1,
-        "only the source reading events: {:#}",
+        troubled.keys().copied().collect::<Vec<_>>(),
+        vec!["events", "incidents", "issues", "reviews"],
+        "only the sources reading events: {:#}",
         snapshot["sources"]
     );
-    run.stderr_has(troubled[0]["name"].as_str().unwrap());
-    assert!(
-        troubled[0]["detail"].as_str().unwrap_or("").contains("500"),
-        "{:#}",
-        troubled[0]
-    );
+    // Reviews kept the requested ones; the others found nothing else to keep.
+    assert_eq!(status("reviews"), Some("partial"));
+    for name in ["events", "issues", "incidents"] {
+        assert_eq!(status(name), Some("failed"), "{name}");
+    }
+    for (name, source) in &troubled {
+        run.stderr_has(&format!("source `{name}`"));
+        assert!(
+            source["detail"].as_str().unwrap_or("").contains("500"),
+            "{source:#}"
+        );
+    }
     // Requested reviews still arrive from GraphQL; those known only from events cannot.
     let reviews: Vec<&str> = items(&snapshot)
         .iter()

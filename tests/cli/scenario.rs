@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::fake_gitlab::{Dataset, Event, MergeRequest};
+use crate::fake_gitlab::{Dataset, Event, Issue, MergeRequest};
 use crate::support::keys_for;
 
 pub const ALICE_ID: u64 = 101;
@@ -46,6 +46,9 @@ pub const DRIFT_DETECTION: &str = "Add drift detection job";
 pub const CACHE_WARMERS: &str = "Add cache warmers";
 pub const LINT_RULES: &str = "Enforce lint rules";
 
+// Bob's issue Alice commented on (a comment on a plain issue is not evidence).
+pub const STAMPEDE: &str = "Cache stampede after deploy";
+
 /// The instance: six people, three projects (public, internal, private).
 pub fn team() -> Dataset {
     let data = Dataset::new()
@@ -58,6 +61,8 @@ pub fn team() -> Dataset {
         .project(PLATFORM, "acme/platform", "public")
         .project(TERRAFORM, "acme/infra/terraform", "internal")
         .project(SECRET, "acme/secret-sauce", "private")
+        // The top-level group of those projects, searched for epics by default (it has none).
+        .group(900, "acme", "public")
         .token_owner("alice");
 
     // Alice's own work.
@@ -277,6 +282,16 @@ pub fn team() -> Dataset {
         .mr(drift)
         .mr(warmers)
         .mr(lint);
+
+    // The issue Alice comments on below; hers neither as a review nor as an issue.
+    let data = data.issue(Issue::new(
+        8001,
+        PLATFORM,
+        40,
+        STAMPEDE,
+        "bob",
+        "2026-07-08T10:00:00Z",
+    ));
 
     // Contribution events, in id (= time) order.
     data.event(Event::comment(

@@ -255,6 +255,23 @@ pub fn sources(snapshot: &Value) -> &Vec<Value> {
     snapshot["sources"].as_array().expect("sources is an array")
 }
 
+/// Every source completed, except on-call shifts, which are skipped (and say why) when no
+/// on-call project is configured, as in most scenarios.
+pub fn assert_sources_complete(snapshot: &Value) {
+    for source in sources(snapshot) {
+        if source["name"] == "oncall_shifts" {
+            assert_eq!(source["status"], "skipped", "{source:#}");
+            assert_eq!(
+                source["detail"], "no on-call projects configured: set harvest.oncall_projects",
+                "{source:#}"
+            );
+            assert_eq!(source["requests"], 0, "{source:#}");
+        } else {
+            assert_eq!(source["status"], "ok", "{source:#}");
+        }
+    }
+}
+
 fn text(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap_or("").to_string()
 }

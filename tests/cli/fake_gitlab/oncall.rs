@@ -1,0 +1,307 @@
+//! On-call schedules (GitLab Premium) in the fake: `OncallShifts` (`project(fullPath:) {
+//! incidentManagementOncallSchedules { rotations { shifts(startTime:, endTime:) } } }`) and
+//! `OncallRotationShifts` (one rotation's later pages). Shifts come whole, as GitLab returns
+//! every shift overlapping the window; a window longer than GitLab allows, judged by date in the
+//! instance's time zone ([`Dataset::time_zone_offset`]), gets GitLab's own error. An instance
+//! without the feature (Community Edition) is `Faults::graphql` with an `UndefinedField` on
+//! `Project.incidentManagementOncallSchedules`, targeted at these operations.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::{
+    at, cursor_for, graphql_time, invalid_variable, offset_of, page_size, string_var, time_var,
+    Dataset, Shared,
+};
+
+/// One shift of a rotation, whole (GitLab returns every shift overlapping the window asked
+/// about, not cut to it).
+#[derive(Debug, Clone)]
+pub struct OncallShift {
+    pub username: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OncallRotation {
+    /// The global id (`gid://gitlab/IncidentManagement::OncallRotation/{id}`).
+    pub id: u64,
+    pub name: String,
+    pub shifts: Vec<OncallShift>,
+}
+
+impl OncallRotation {
+    pub fn new(id: u64, name: &str) -> Self {
+        OncallRotation {
+            id,
+            name: name.to_string(),
+            shifts: Vec::new(),
+        }
+    }
+
+    /// `username` is on call from `from` to `to`.
+    pub fn shift(mut self, username: &str, from: &str, to: &str) -> Self {
+        let (starts_at, ends_at) = (at(from), at(to));
+        assert!(
+            starts_at < ends_at,
+            "test data: shift {from}..{to} ends before it starts"
+        );
+        self.shifts.push(OncallShift {
+            username: username.to_string(),
+            starts_at,
+            ends_at,
+        });
+        self
+    }
+
+    pub fn gid(&self) -> String {
+        format!(
+            "gid://gitlab/IncidentManagement::OncallRotation/{}",
+            self.id
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OncallSchedule {
+    pub project_id: u64,
+    pub iid: u64,
+    pub name: String,
+    pub rotations: Vec<OncallRotation>,
+}
+
+impl OncallSchedule {
+    pub fn new(project_id: u64, iid: u64, name: &str) -> Self {
+        OncallSchedule {
+            project_id,
+            iid,
+            name: name.to_string(),
+            rotations: Vec::new(),
+        }
+    }
+
+    pub fn rotation(mut self, rotation: OncallRotation) -> Self {
+        self.rotations.push(rotation);
+        self
+    }
+}
+
+impl Dataset {
+    pub fn oncall_schedule(mut self, schedule: OncallSchedule) -> Self {
+        assert!(
+            self.projects.iter().any(|p| p.id == schedule.project_id),
+            "test data: on-call schedule {:?} names unknown project {}",
+            schedule.name,
+            schedule.project_id
+        );
+        self.oncall_schedules.push(schedule);
+        self
+    }
+
+    /// The instance's time zone (`gitlab_rails['time_zone']`) as whole hours from UTC; GitLab
+    /// compares the dates of an on-call shifts window in it.
+    pub fn time_zone_offset(mut self, hours: i32) -> Self {
+        self.time_zone_offset_hours = hours;
+        self
+    }
+}
+
+/// GitLab's limit on a shifts window (`IncidentManagement::OncallShifts::ReadService`):
+/// `end_time.to_date <= start_time.to_date + 1.month`, dates in the instance's zone, months
+/// added as Rails does (31 January + 1 month = the last day of February).
+pub fn oncall_window_accepted(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    time_zone_offset_hours: i32,
+) -> bool {
+    let zone = chrono::FixedOffset::east_opt(time_zone_offset_hours * 3600)
+        .expect("a time zone offset within a day");
+    let start = start.with_timezone(&zone).date_naive();
+    let end = end.with_timezone(&zone).date_naive();
+    end <= start
+        .checked_add_months(chrono::Months::new(1))
+        .expect("a representable date")
+}
+
+/// `OncallShifts` (every schedule and rotation of a project, one page of shifts each) and,
+/// with `one_rotation`, `OncallRotationShifts` (one rotation of one schedule, a page after
+/// `after`). Shifts overlapping `[startTime, endTime)` come whole, in start order; a window
+/// GitLab refuses gets GitLab's error once per rotation, as each `shifts` field fails.
+pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Result<Value, Value> {
+    let full_path = string_var(vars, "fullPath", "ID!")?;
+    let start = time_var(vars, "startTime")?;
+    let end = time_var(vars, "endTime")?;
+    let size = page_size(vars)?;
+    let offset = match vars.get("after") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(c)) => {
+            offset_of(c).ok_or_else(|| json!([{"message": "Please provide a valid cursor"}]))?
+        }
+        Some(other) => return Err(invalid_variable("after", "String", Some(other))),
+    };
+    let (schedule_iid, rotation_id) = if one_rotation {
+        (
+            Some(string_var(vars, "scheduleIid", "ID!")?),
+            Some(string_var(
+                vars,
+                "rotationId",
+                "IncidentManagementOncallRotationID!",
+            )?),
+        )
+    } else {
+        (None, None)
+    };
+    let Some(project) = shared
+        .data
+        .projects
+        .iter()
+        .find(|p| p.full_path.eq_ignore_ascii_case(full_path))
+    else {
+        return Ok(json!({"project": null}));
+    };
+    let refusal = if start >= end {
+        Some("`start_time` should precede `end_time`")
+    } else if !oncall_window_accepted(start, end, shared.data.time_zone_offset_hours) {
+        Some("`end_time` should not exceed one month after `start_time`")
+    } else {
+        None
+    };
+    let mut errors = Vec::new();
+    let mut schedules = Vec::new();
+    let chosen = shared.data.oncall_schedules.iter().filter(|s| {
+        s.project_id == project.id && schedule_iid.is_none_or(|iid| iid == s.iid.to_string())
+    });
+    for (i, schedule) in chosen.enumerate() {
+        let mut rotations = Vec::new();
+        let rows = schedule
+            .rotations
+            .iter()
+            .filter(|r| rotation_id.is_none_or(|id| id == r.gid()));
+        for (j, rotation) in rows.enumerate() {
+            let shifts = if let Some(message) = refusal {
+                let path = if one_rotation {
+                    json!([
+                        "project",
+                        "incidentManagementOncallSchedules",
+                        "nodes",
+                        i,
+                        "rotation",
+                        "shifts"
+                    ])
+                } else {
+                    json!([
+                        "project",
+                        "incidentManagementOncallSchedules",
+                        "nodes",
+                        i,
+                        "rotations",
+                        "nodes",
+                        j,
+                        "shifts"
+                    ])
+                };
+                errors.push(json!({
+                    "message": message,
+                    "locations": [{"line": 30, "column": 13}],
+                    "path": path,
+                }));
+                Value::Null
+            } else {
+                oncall_shift_page(shared, rotation, start, end, offset, size)
+            };
+            rotations.push(json!({
+                "__typename": "IncidentManagementOncallRotation",
+                "id": rotation.gid(),
+                "name": rotation.name,
+                "shifts": shifts,
+            }));
+        }
+        let mut node = json!({
+            "__typename": "IncidentManagementOncallSchedule",
+            "iid": schedule.iid.to_string(),
+            "name": schedule.name,
+            "timezone": "Etc/UTC",
+        });
+        if one_rotation {
+            node["rotation"] = rotations.pop().unwrap_or(Value::Null);
+        } else {
+            node["rotations"] = oncall_list(rotations);
+        }
+        schedules.push(node);
+    }
+    if !errors.is_empty() {
+        // GitLab also sends `data` with those `shifts` null; the client reads only the errors.
+        return Err(Value::Array(errors));
+    }
+    Ok(json!({"project": {
+        "__typename": "Project",
+        "id": format!("gid://gitlab/Project/{}", project.id),
+        "fullPath": project.full_path,
+        "visibility": project.visibility,
+        "incidentManagementOncallSchedules": oncall_list(schedules),
+    }}))
+}
+
+/// A whole list as one page of a connection (schedules and rotations are few).
+fn oncall_list(nodes: Vec<Value>) -> Value {
+    json!({
+        "pageInfo": {
+            "hasNextPage": false,
+            "hasPreviousPage": false,
+            "endCursor": if nodes.is_empty() { Value::Null } else { json!(cursor_for(nodes.len())) },
+        },
+        "nodes": nodes,
+    })
+}
+
+/// One page of a rotation's shifts overlapping `[start, end)`, after `offset`.
+fn oncall_shift_page(
+    shared: &Shared,
+    rotation: &OncallRotation,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    offset: usize,
+    size: usize,
+) -> Value {
+    let mut rows: Vec<&OncallShift> = rotation
+        .shifts
+        .iter()
+        .filter(|s| s.starts_at < end && s.ends_at > start)
+        .collect();
+    rows.sort_by_key(|s| s.starts_at);
+    let from = offset.min(rows.len());
+    let to = (from + size).min(rows.len());
+    let nodes: Vec<Value> = rows[from..to]
+        .iter()
+        .map(|s| {
+            let (id, username) = match shared.data.user_named(&s.username) {
+                Some(u) => (u.id, u.username.clone()),
+                None => (0, s.username.clone()),
+            };
+            json!({
+                "__typename": "IncidentManagementOncallShift",
+                "startsAt": graphql_time(s.starts_at),
+                "endsAt": graphql_time(s.ends_at),
+                "participant": {
+                    "__typename": "OncallParticipantType",
+                    "id": format!("gid://gitlab/IncidentManagement::OncallParticipant/{}{id}", rotation.id),
+                    "user": {
+                        "__typename": "UserCore",
+                        "id": format!("gid://gitlab/User/{id}"),
+                        "username": username,
+                    },
+                },
+            })
+        })
+        .collect();
+    json!({
+        "pageInfo": {
+            "hasNextPage": to < rows.len(),
+            "hasPreviousPage": from > 0,
+            "startCursor": if to > from { json!(cursor_for(from)) } else { Value::Null },
+            "endCursor": if to > from { json!(cursor_for(to)) } else { Value::Null },
+        },
+        "nodes": nodes,
+    })
+}

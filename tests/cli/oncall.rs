@@ -1,0 +1,469 @@
+//! The `oncall_shifts` source end to end: the subject's shifts from the schedules of the
+//! configured projects, clipped to the period, each once, read in windows GitLab accepts; and
+//! the honest degradations (Community Edition, an unknown project, nothing configured, a failing
+//! server).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::fake_gitlab::{
+    at, oncall_window_accepted, Dataset, FakeGitlab, Faults, GraphqlFault, OncallRotation,
+    OncallSchedule, RecordedRequest,
+};
+use crate::support::*;
+
+const PRODUCTION: &str = "gitlab-com/gl-infra/production";
+const PRODUCTION_ID: u64 = 900;
+const OPS: &str = "acme/ops";
+const OPS_ID: u64 = 901;
+const EOC: &str = "On-call: Infrastructure EOC / EMEA";
+const DATABASE: &str = "On-call: Database on-call / Weekly";
+const NOT_OFFERED: &str =
+    "on-call schedules need GitLab Premium or Ultimate; this instance does not offer them";
+
+/// Alice's shifts around 2026Q3, with a colleague's and a near namesake's among them. The
+/// harvest reads Q3 in the windows [07-01, 07-29), [07-29, 08-26), [08-26, 09-23),
+/// [09-23, 10-01): two of Alice's shifts straddle a window boundary, two the period's edges.
+fn dataset() -> Dataset {
+    Dataset::new()
+        .user(101, "alice", "Alice Liddell")
+        .user(102, "alice2", "Alice Other")
+        .user(103, "bob", "Bob Builder")
+        .project(PRODUCTION_ID, PRODUCTION, "public")
+        .project(OPS_ID, OPS, "private")
+        .oncall_schedule(
+            OncallSchedule::new(PRODUCTION_ID, 1, "Infrastructure EOC").rotation(
+                OncallRotation::new(11, "EMEA")
+                    .shift("alice", "2026-06-20T08:00:00Z", "2026-06-20T16:00:00Z")
+                    // Across the period's start: 4 of its 8 hours are in Q3.
+                    .shift("alice", "2026-06-30T20:00:00Z", "2026-07-01T04:00:00Z")
+                    .shift("bob", "2026-07-01T04:00:00Z", "2026-07-01T12:00:00Z")
+                    .shift("alice", "2026-07-14T08:00:00Z", "2026-07-14T16:00:00Z")
+                    .shift("alice2", "2026-07-15T08:00:00Z", "2026-07-15T16:00:00Z")
+                    // Across the first window boundary: both windows return it.
+                    .shift("alice", "2026-07-28T20:00:00Z", "2026-07-29T08:00:00Z")
+                    .shift("bob", "2026-07-29T08:00:00Z", "2026-07-29T20:00:00Z")
+                    // Across the period's end: 4 of its 8 hours are in Q3.
+                    .shift("alice", "2026-09-30T20:00:00Z", "2026-10-01T04:00:00Z")
+                    .shift("alice", "2026-10-05T08:00:00Z", "2026-10-05T16:00:00Z"),
+            ),
+        )
+        .oncall_schedule(
+            OncallSchedule::new(PRODUCTION_ID, 2, "Database on-call").rotation(
+                OncallRotation::new(21, "Weekly")
+                    .shift("bob", "2026-08-17T00:00:00Z", "2026-08-24T00:00:00Z")
+                    // A week across the second window boundary (26 August).
+                    .shift("alice", "2026-08-24T00:00:00Z", "2026-08-31T00:00:00Z")
+                    .shift("alice2", "2026-08-31T00:00:00Z", "2026-09-07T00:00:00Z"),
+            ),
+        )
+        .oncall_schedule(OncallSchedule::new(OPS_ID, 1, "Ops").rotation(
+            OncallRotation::new(31, "Primary").shift(
+                "alice",
+                "2026-08-05T09:00:00Z",
+                "2026-08-05T17:00:00Z",
+            ),
+        ))
+}
+
+/// `(title, starts_at, ends_at, duration_hours, id)` of Alice's shifts in Q3 in production.
+fn expected_production() -> BTreeSet<(String, String, String, String, String)> {
+    let emea = "gid://gitlab/IncidentManagement::OncallRotation/11";
+    let weekly = "gid://gitlab/IncidentManagement::OncallRotation/21";
+    [
+        (
+            EOC,
+            "2026-07-01T00:00:00Z",
+            "2026-07-01T04:00:00Z",
+            4.0,
+            format!("{emea}/2026-06-30T20:00:00Z"),
+        ),
+        (
+            EOC,
+            "2026-07-14T08:00:00Z",
+            "2026-07-14T16:00:00Z",
+            8.0,
+            format!("{emea}/2026-07-14T08:00:00Z"),
+        ),
+        (
+            EOC,
+            "2026-07-28T20:00:00Z",
+            "2026-07-29T08:00:00Z",
+            12.0,
+            format!("{emea}/2026-07-28T20:00:00Z"),
+        ),
+        (
+            EOC,
+            "2026-09-30T20:00:00Z",
+            "2026-10-01T00:00:00Z",
+            4.0,
+            format!("{emea}/2026-09-30T20:00:00Z"),
+        ),
+        (
+            DATABASE,
+            "2026-08-24T00:00:00Z",
+            "2026-08-31T00:00:00Z",
+            168.0,
+            format!("{weekly}/2026-08-24T00:00:00Z"),
+        ),
+    ]
+    .into_iter()
+    .map(|(title, from, to, hours, id)| {
+        (
+            title.to_string(),
+            from.to_string(),
+            to.to_string(),
+            format!("{hours:.2}"),
+            id,
+        )
+    })
+    .collect()
+}
+
+fn config(env: &TestEnv, projects: &[&str], extra: &str) -> std::path::PathBuf {
+    let list: Vec<String> = projects.iter().map(|p| format!("{p:?}")).collect();
+    env.write(
+        "oncall.toml",
+        &format!(
+            "{FAST_CONFIG}\n[harvest]\noncall_projects = [{}]\n{extra}",
+            list.join(", ")
+        ),
+    )
+}
+
+/// `gl-evidence --config CFG harvest --user alice --quarter 2026Q3`, the snapshot on stdout.
+fn harvest(env: &TestEnv, fake: &FakeGitlab, config: &std::path::Path) -> Run {
+    let mut cmd = env.command();
+    cmd.env("GITLAB_URL", &fake.url)
+        .env("GITLAB_TOKEN", crate::fake_gitlab::TOKEN)
+        .arg("--config")
+        .arg(config)
+        .arg("--no-progress")
+        .args(["harvest", "--user", "alice", "--quarter", "2026Q3"]);
+    run(&mut cmd)
+}
+
+fn time(value: &Value) -> DateTime<Utc> {
+    at(value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a time: {value}")))
+}
+
+/// The same instant written the way the expectations are (`Z`, whole seconds).
+fn canonical(value: &Value) -> String {
+    time(value)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        .to_string()
+}
+
+fn shifts(snapshot: &Value) -> Vec<&Value> {
+    items(snapshot)
+        .iter()
+        .filter(|i| i["kind"] == "oncall_shift")
+        .collect()
+}
+
+fn shift_keys(
+    snapshot: &Value,
+    project: &str,
+) -> BTreeSet<(String, String, String, String, String)> {
+    let all: Vec<_> = shifts(snapshot)
+        .into_iter()
+        .filter(|i| i["project"] == project)
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap_or("").to_string(),
+                canonical(&i["starts_at"]),
+                canonical(&i["ends_at"]),
+                format!(
+                    "{:.2}",
+                    i["duration_hours"]
+                        .as_f64()
+                        .unwrap_or_else(|| panic!("duration_hours: {i:#}"))
+                ),
+                i["id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let set: BTreeSet<_> = all.iter().cloned().collect();
+    assert_eq!(set.len(), all.len(), "a shift appears twice: {all:#?}");
+    set
+}
+
+fn source<'s>(snapshot: &'s Value, name: &str) -> &'s Value {
+    let found: Vec<&Value> = sources(snapshot)
+        .iter()
+        .filter(|s| s["name"] == name && s["subject"] == "alice")
+        .collect();
+    assert_eq!(found.len(), 1, "one `{name}` source for alice: {found:#?}");
+    found[0]
+}
+
+/// The shifts window of one on-call request.
+fn window(request: &RecordedRequest) -> (DateTime<Utc>, DateTime<Utc>) {
+    let vars = request.variables().expect("GraphQL variables");
+    (time(&vars["startTime"]), time(&vars["endTime"]))
+}
+
+fn oncall_requests(fake: &FakeGitlab) -> Vec<RecordedRequest> {
+    let mut requests = fake.graphql_requests("OncallShifts");
+    requests.extend(fake.graphql_requests("OncallRotationShifts"));
+    requests
+}
+
+/// Every window is one GitLab accepts (even in the given instance zone), and together the
+/// windows cover the period exactly, without gaps or overlaps.
+fn assert_windows_cover_q3(fake: &FakeGitlab, zone_hours: i32) {
+    let requests = fake.graphql_requests("OncallShifts");
+    assert!(!requests.is_empty(), "no OncallShifts request");
+    for r in oncall_requests(fake) {
+        let (start, end) = window(&r);
+        assert!(start < end, "empty window {start}..{end}");
+        assert!(
+            oncall_window_accepted(start, end, zone_hours),
+            "window {start}..{end} is longer than GitLab allows"
+        );
+        assert_eq!(r.status, 200);
+    }
+    let windows: BTreeSet<(DateTime<Utc>, DateTime<Utc>)> = requests.iter().map(window).collect();
+    assert_eq!(
+        requests.len(),
+        windows.len(),
+        "each window of the project is asked once"
+    );
+    let mut expected_start = at("2026-07-01T00:00:00Z");
+    for (start, end) in &windows {
+        assert_eq!(
+            *start, expected_start,
+            "windows are contiguous: {windows:?}"
+        );
+        expected_start = *end;
+    }
+    assert_eq!(expected_start, at("2026-10-01T00:00:00Z"), "{windows:?}");
+}
+
+#[test]
+fn the_subjects_shifts_clipped_to_the_period_and_each_once() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(dataset(), Faults::default());
+    let run = harvest(&env, &fake, &config(&env, &[PRODUCTION], ""));
+    run.success().stderr_lacks("oncall_shifts");
+    let snapshot = run.stdout_json();
+    check_envelope(&snapshot);
+
+    let got = shift_keys(&snapshot, PRODUCTION);
+    let want = expected_production();
+    assert_eq!(got, want, "alice's shifts over 2026Q3");
+    assert_eq!(shifts(&snapshot).len(), want.len(), "only production's");
+    for item in shifts(&snapshot) {
+        assert_eq!(item["subject"], "alice");
+        assert_eq!(item["role"], "oncall");
+        assert_eq!(item["project"], PRODUCTION);
+        assert_eq!(
+            item["web_url"],
+            format!("{}/{PRODUCTION}/-/oncall_schedules", fake.url)
+        );
+        assert!(
+            item.get("confidential").is_none_or(|c| c == false),
+            "a public project: {item:#}"
+        );
+    }
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "ok", "{oncall:#}");
+    assert_eq!(oncall["items"], want.len());
+    assert_eq!(
+        oncall["requests"],
+        oncall_requests(&fake).len(),
+        "the source counts its requests"
+    );
+    assert_windows_cover_q3(&fake, 0);
+    assert!(
+        fake.graphql_requests("OncallRotationShifts").is_empty(),
+        "every rotation's shifts fit in one page of the default size"
+    );
+}
+
+#[test]
+fn small_pages_continue_one_rotation_at_a_time() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(dataset(), Faults::default());
+    let run = harvest(&env, &fake, &config(&env, &[PRODUCTION], "page_size = 2\n"));
+    run.success();
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_production());
+    let continued = fake.graphql_requests("OncallRotationShifts");
+    assert!(
+        !continued.is_empty(),
+        "the EMEA rotation has 5 shifts in the first window: pages of 2 need more requests"
+    );
+    for r in &continued {
+        let vars = r.variables().unwrap();
+        assert!(
+            vars["after"].is_string(),
+            "a continuation has a cursor: {vars}"
+        );
+        assert_eq!(vars["fullPath"], PRODUCTION);
+        assert!(
+            vars["rotationId"]
+                .as_str()
+                .unwrap()
+                .starts_with("gid://gitlab/IncidentManagement::OncallRotation/"),
+            "{vars}"
+        );
+    }
+    assert_windows_cover_q3(&fake, 0);
+}
+
+#[test]
+fn windows_are_accepted_by_an_instance_west_of_utc() {
+    // GitLab compares a window's dates in the instance's zone: a UTC calendar month is too long
+    // in Pacific time (July starts on 30 June there, and 30 June + 1 month is 30 July).
+    assert!(!oncall_window_accepted(
+        at("2026-07-01T00:00:00Z"),
+        at("2026-08-01T00:00:00Z"),
+        -8
+    ));
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(dataset().time_zone_offset(-8), Faults::default());
+    let run = harvest(&env, &fake, &config(&env, &[PRODUCTION], ""));
+    run.success();
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_production());
+    assert_windows_cover_q3(&fake, -8);
+}
+
+#[test]
+fn community_edition_skips_the_source_with_one_line() {
+    let env = TestEnv::new();
+    let faults = Faults {
+        graphql: Some(GraphqlFault::UndefinedField {
+            type_name: "Project".into(),
+            field: "incidentManagementOncallSchedules".into(),
+        }),
+        targets: vec!["OncallShifts".into(), "OncallRotationShifts".into()],
+        ..Faults::default()
+    };
+    let fake = FakeGitlab::start(dataset(), faults);
+    let run = harvest(&env, &fake, &config(&env, &[PRODUCTION, OPS], ""));
+    run.success();
+    let snapshot = run.stdout_json();
+    assert!(shifts(&snapshot).is_empty());
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "skipped", "{oncall:#}");
+    assert_eq!(oncall["detail"], NOT_OFFERED);
+    assert_eq!(oncall["items"], 0);
+    for other in sources(&snapshot)
+        .iter()
+        .filter(|s| s["name"] != "oncall_shifts")
+    {
+        assert_ne!(other["status"], "failed", "{other:#}");
+        assert_ne!(other["status"], "partial", "{other:#}");
+    }
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("oncall_shifts") || l.contains("on-call"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line on stderr:\n{}", run.stderr);
+    assert!(
+        lines[0].contains("oncall_shifts") && lines[0].contains(NOT_OFFERED),
+        "{}",
+        lines[0]
+    );
+    // One probe per project tells; the other windows are not asked.
+    assert_eq!(fake.graphql_requests("OncallShifts").len(), 2);
+}
+
+#[test]
+fn an_unknown_project_is_named_and_the_others_read() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(dataset(), Faults::default());
+
+    // Only an unknown project: nothing to read, so skipped, naming it.
+    let run1 = harvest(&env, &fake, &config(&env, &["nope/missing"], ""));
+    run1.success();
+    let snapshot = run1.stdout_json();
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "skipped", "{oncall:#}");
+    let detail = oncall["detail"].as_str().unwrap();
+    assert!(detail.contains("nope/missing"), "{detail}");
+    assert!(!detail.contains('\n'), "one line: {detail:?}");
+    assert_eq!(
+        run1.stderr.matches("nope/missing").count(),
+        1,
+        "{}",
+        run1.stderr
+    );
+
+    // Beside readable projects: their shifts, and a warning naming the unknown one.
+    let run2 = harvest(
+        &env,
+        &fake,
+        &config(&env, &[PRODUCTION, "nope/missing", OPS], ""),
+    );
+    run2.success().stderr_has("nope/missing");
+    let snapshot = run2.stdout_json();
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "ok", "{oncall:#}");
+    let detail = oncall["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains("nope/missing"),
+        "a note names it: {oncall:#}"
+    );
+    assert_eq!(
+        run2.stderr.matches("nope/missing").count(),
+        1,
+        "{}",
+        run2.stderr
+    );
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_production());
+    let ops: Vec<&Value> = shifts(&snapshot)
+        .into_iter()
+        .filter(|i| i["project"] == OPS)
+        .collect();
+    assert_eq!(ops.len(), 1, "{ops:#?}");
+    assert_eq!(ops[0]["title"], "On-call: Ops / Primary");
+    assert_eq!(ops[0]["duration_hours"], 8.0);
+    assert_eq!(ops[0]["confidential"], true, "a private project's shift");
+}
+
+#[test]
+fn no_projects_configured_is_skipped_without_a_request() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(dataset(), Faults::default());
+    let run = harvest(&env, &fake, &env.config());
+    run.success();
+    let snapshot = run.stdout_json();
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "skipped", "{oncall:#}");
+    assert_eq!(
+        oncall["detail"],
+        "no on-call projects configured: set harvest.oncall_projects"
+    );
+    assert_eq!(oncall["requests"], 0);
+    assert!(oncall_requests(&fake).is_empty());
+}
+
+#[test]
+fn a_failing_server_fails_the_source_and_only_it() {
+    let env = TestEnv::new();
+    let faults = Faults {
+        fail_first_n_with_5xx: 1000,
+        targets: vec!["OncallShifts".into()],
+        ..Faults::default()
+    };
+    let fake = FakeGitlab::start(dataset(), faults);
+    let run = harvest(&env, &fake, &config(&env, &[PRODUCTION], ""));
+    run.code(3).stderr_has("oncall_shifts");
+    let snapshot = run.stdout_json();
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "failed", "{oncall:#}");
+    assert!(
+        oncall["detail"].as_str().unwrap_or("").contains("500"),
+        "{oncall:#}"
+    );
+    let merge_requests = source(&snapshot, "merge_requests");
+    assert_eq!(merge_requests["status"], "ok", "{merge_requests:#}");
+}
