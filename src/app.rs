@@ -80,6 +80,11 @@ pub enum Action {
         all: bool,
         mapping: Mapping,
     },
+    Evaluate {
+        labelled: PathBuf,
+        misses: bool,
+        mapping: Mapping,
+    },
     Demo {
         out_dir: PathBuf,
     },
@@ -87,6 +92,7 @@ pub enum Action {
         json: bool,
         framework: Option<PathBuf>,
     },
+    Rules,
     Init {
         path: Option<PathBuf>,
         force: bool,
@@ -105,6 +111,10 @@ pub enum Outcome {
 pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
     match action {
         Action::Init { path, force } => init(path, force),
+        Action::Rules => {
+            write_output(None, classify::BUILTIN_SOURCE)?;
+            Ok(Outcome::Complete)
+        }
         Action::Framework { json, framework } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let framework = load_framework(framework.as_deref(), &loaded.config)?;
@@ -120,6 +130,22 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Demo { out_dir } => demo(&out_dir),
+        Action::Evaluate {
+            labelled,
+            misses,
+            mapping,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let mut snapshot = Snapshot::read(&labelled)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            classify::classify(&mut snapshot, &framework, &rules)?;
+            let evaluation = classify::evaluate::evaluate(&snapshot, &framework)?;
+            write_output(
+                None,
+                &classify::evaluate::render(&evaluation, &framework, misses),
+            )?;
+            Ok(Outcome::Complete)
+        }
         Action::Explain {
             snapshot,
             item,

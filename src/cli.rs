@@ -84,12 +84,18 @@ pub enum Command {
         after_help = "Example:\n  gl-evidence explain alice.json https://gitlab.com/gitlab-org/gitlab/-/merge_requests/1234"
     )]
     Explain(ExplainArgs),
+    /// Measure the mapping's precision and recall on a labelled evaluation set.
+    #[command(after_help = "Example:\n  gl-evidence evaluate tests/eval/labelled.json --misses")]
+    Evaluate(EvaluateArgs),
     /// Run classify and report on a bundled sample quarter: no network, no token.
     #[command(after_help = "Example:\n  gl-evidence demo --out-dir demo")]
     Demo(DemoArgs),
     /// List the competencies of the career framework and their ids.
     #[command(after_help = "Example:\n  gl-evidence framework --format json")]
     Framework(FrameworkArgs),
+    /// Print the built-in rules (TOML), to copy and adapt with --rules or [classify] extra_rules.
+    #[command(after_help = "Example:\n  gl-evidence rules > my-rules.toml")]
+    Rules,
     /// Write a commented config file.
     #[command(after_help = "Example:\n  gl-evidence init --path ./gl-evidence.toml")]
     Init(InitArgs),
@@ -214,6 +220,18 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// A snapshot whose items each carry `"expect": {"must": [...], "acceptable": [...]}`.
+    #[arg(value_name = "LABELLED_SNAPSHOT")]
+    pub labelled: PathBuf,
+    /// Also list the items the rules got wrong.
+    #[arg(long)]
+    pub misses: bool,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Folder for the outputs.
     #[arg(long, value_name = "DIR", default_value = "gl-evidence-demo")]
@@ -298,11 +316,17 @@ impl Cli {
                 all: a.all,
                 mapping: a.mapping.into(),
             },
+            Command::Evaluate(a) => Action::Evaluate {
+                labelled: a.labelled,
+                misses: a.misses,
+                mapping: a.mapping.into(),
+            },
             Command::Demo(a) => Action::Demo { out_dir: a.out_dir },
             Command::Framework(a) => Action::Framework {
                 json: matches!(a.format, ListFormatArg::Json),
                 framework: a.framework,
             },
+            Command::Rules => Action::Rules,
             Command::Init(a) => Action::Init {
                 path: a.path,
                 force: a.force,

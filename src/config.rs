@@ -107,6 +107,9 @@ pub struct PeriodsConfig {
 pub struct ClassifyConfig {
     pub framework: Option<PathBuf>,
     pub rules: Option<PathBuf>,
+    pub extra_rules: Vec<PathBuf>,
+    pub disable: Vec<String>,
+    pub weights: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,8 @@ pub enum Error {
     Classify(#[from] ClassifyError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -44,7 +46,8 @@ impl Error {
             | Error::Snapshot(_)
             | Error::Framework(_)
             | Error::Classify(_)
-            | Error::Report(_) => 2,
+            | Error::Report(_)
+            | Error::Evaluate(_) => 2,
             Error::Harvest(_) | Error::Write { .. } => 1,
         }
     }

@@ -18,6 +18,7 @@
 //!   `max_severity = 3` means "severity 3 or milder" (3 or 4).
 
 mod engine;
+pub mod evaluate;
 mod matchers;
 
 use std::collections::{BTreeMap, HashSet};
@@ -219,6 +220,52 @@ impl RuleSet {
         let problems = rules.problems(None);
         if problems.is_empty() {
             Ok(rules)
+        } else {
+            Err(ClassifyError::Invalid {
+                origin: origin.to_string(),
+                problems,
+            })
+        }
+    }
+
+    /// Applies the user's adjustments from config: rules added from other files, default rules
+    /// switched off by id, weights changed by id. Unknown ids are errors, so a typo never
+    /// silently leaves a rule on.
+    pub fn customise(
+        &mut self,
+        extra: Vec<RuleSet>,
+        disable: &[String],
+        weights: &BTreeMap<String, f64>,
+        origin: &str,
+    ) -> Result<(), ClassifyError> {
+        for more in extra {
+            self.name = format!("{} + {}", self.name, more.name);
+            self.rules.extend(more.rules);
+        }
+        let mut problems = Vec::new();
+        for id in disable {
+            if !self.rules.iter().any(|r| &r.id == id) {
+                problems.push(format!("`disable` names rule `{id}`, which does not exist"));
+            }
+        }
+        self.rules.retain(|r| !disable.contains(&r.id));
+        for (id, weight) in weights {
+            match self.rules.iter_mut().find(|r| &r.id == id) {
+                Some(rule) if rule.skip => problems.push(format!(
+                    "`weights` names skip rule `{id}`, which gives no score"
+                )),
+                Some(rule) if *weight > 0.0 && *weight <= 1.0 => rule.weight = *weight,
+                Some(_) => problems.push(format!(
+                    "`weights.{id}` is {weight}: use a number above 0 and at most 1, or `disable` the rule"
+                )),
+                None => problems.push(format!("`weights` names rule `{id}`, which does not exist")),
+            }
+        }
+        if !disable.is_empty() || !weights.is_empty() {
+            self.name = format!("{} (customised)", self.name);
+        }
+        if problems.is_empty() {
+            Ok(())
         } else {
             Err(ClassifyError::Invalid {
                 origin: origin.to_string(),

@@ -604,3 +604,57 @@ fn review_words_are_not_the_reviewers_words() {
         .competencies
         .is_empty());
 }
+
+#[test]
+fn config_can_add_disable_and_reweight_rules() {
+    let framework = Framework::builtin();
+    let mut rules = RuleSet::builtin();
+    let before = rules.rules.len();
+    let extra = RuleSet::from_toml_str(
+        r#"
+name = "team"
+[[rules]]
+id = "team-chatops"
+competencies = ["autonomy-6"]
+weight = 0.5
+reason = "merge request labelled `{label}`: automates the team's chores"
+[rules.when]
+kind = ["merge_request"]
+labels_any = ["chatops"]
+"#,
+        "team.toml",
+    )
+    .unwrap();
+    let disable = vec!["tech-debt".to_string()];
+    let weights = BTreeMap::from([("okr".to_string(), 0.95)]);
+    rules
+        .customise(vec![extra], &disable, &weights, "config")
+        .unwrap();
+    rules.validate(&framework).unwrap();
+    assert_eq!(rules.rules.len(), before, "one added, one disabled");
+    assert!(rules.rules.iter().all(|r| r.id != "tech-debt"));
+    assert_eq!(
+        rules.rules.iter().find(|r| r.id == "okr").unwrap().weight,
+        0.95
+    );
+    assert!(
+        rules.name.contains("team") && rules.name.contains("customised"),
+        "{}",
+        rules.name
+    );
+}
+
+#[test]
+fn config_naming_unknown_rules_or_bad_weights_is_an_error() {
+    let mut rules = RuleSet::builtin();
+    let disable = vec!["no-such-rule".to_string()];
+    let weights = BTreeMap::from([("okr".to_string(), 1.5), ("nope".to_string(), 0.5)]);
+    let err = rules
+        .customise(Vec::new(), &disable, &weights, "config.toml [classify]")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("config.toml [classify]"), "{err}");
+    assert!(err.contains("`no-such-rule`"), "{err}");
+    assert!(err.contains("weights.okr"), "{err}");
+    assert!(err.contains("`nope`"), "{err}");
+}
