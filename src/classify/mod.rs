@@ -20,6 +20,9 @@
 mod engine;
 pub mod evaluate;
 mod matchers;
+mod strength;
+
+pub use strength::Strength;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;

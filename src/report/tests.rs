@@ -584,11 +584,11 @@ fn team_report_has_totals_and_competency_counts() {
         "{sam}"
     );
     assert!(
-        sam.contains("| accountability-1: On-call standards | 3 |\n"),
+        sam.contains("| accountability-1: On-call standards | moderate | 3 |\n"),
         "{sam}"
     );
     assert!(
-        sam.contains("| technical-7: Architecture design process | 1 |\n"),
+        sam.contains("| technical-7: Architecture design process | moderate | 1 |\n"),
         "{sam}"
     );
     assert!(

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::classify::Strength;
 use crate::framework::Framework;
 use crate::model::{CompetencyMatch, Item, ItemKind, Role, Snapshot, Source, SourceStatus};
 
@@ -142,6 +143,8 @@ pub struct CompetencyEvidence {
     pub id: String,
     pub title: String,
     pub statement: String,
+    /// none / weak / moderate / strong, from the items' scores.
+    pub strength: Strength,
     /// By score (highest first), then date (oldest first).
     pub items: Vec<Evidence>,
 }
@@ -214,6 +217,7 @@ pub struct CompetencyCount {
     pub title: String,
     pub area: String,
     pub area_title: String,
+    pub strength: Strength,
     /// Items evidencing it.
     pub count: usize,
 }
@@ -303,6 +307,7 @@ pub fn team(snapshot: &Snapshot, framework: &Framework) -> TeamView {
                 .flat_map(|area| {
                     area.competencies.into_iter().map(move |c| CompetencyCount {
                         count: c.items.len(),
+                        strength: c.strength,
                         id: c.id,
                         title: c.title,
                         area: area.id.clone(),
@@ -517,6 +522,7 @@ fn evidence_by_area(index: &FrameworkIndex<'_>, items: &[&Item]) -> Vec<AreaEvid
             id: id.to_string(),
             title: title.to_string(),
             statement: statement.to_string(),
+            strength: Strength::from_scores(items.iter().map(|e| e.score)),
             items,
         }
     };
