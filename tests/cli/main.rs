@@ -19,4 +19,5 @@ mod offline;
 mod oncall;
 mod retries;
 mod scenario;
+mod showcase;
 mod support;
