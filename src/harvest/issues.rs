@@ -3,10 +3,9 @@
 //! fetched in batches per project). An incident is never also listed as an issue; a comment
 //! makes the subject a participant of an incident, not of a plain issue.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use futures::future::join_all;
 
 use crate::gitlab::graphql::{
     issues, project_issues, project_visibility, Issues, ProjectIssues, ProjectVisibility,
@@ -17,7 +16,7 @@ use crate::progress::SubjectProgress;
 
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
-use super::paging::{paginate, Page};
+use super::paging::{fetch_missing, paginate, Page};
 use super::{combine, HarvestRequest, SourceOutcome};
 
 /// An issue as the GraphQL `IssueFields` fragment describes it.
@@ -196,20 +195,43 @@ pub(super) async fn complete(
     errors.extend(events.error.clone());
 
     let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
-    let mut missing: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for key in events.issues.keys().filter(|k| !known.contains(k)) {
-        missing.entry(key.0).or_default().push(key.1);
-    }
-    let page_size = i64::from(request.page_size);
-    let fetched = join_all(missing.into_iter().map(|(project_id, mut iids)| {
-        iids.sort_unstable();
-        fetch_project_issues(client, project_id, iids, page_size, counter)
-    }))
+    let (fetched, fetch_errors) = fetch_missing(
+        &known,
+        events.issues.keys(),
+        i64::from(request.page_size),
+        async |project_id, iids, first, after| {
+            let variables = project_issues::Variables {
+                project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
+                iids,
+                first,
+                after,
+            };
+            let data = client.graphql::<ProjectIssues>(variables, counter).await?;
+            let connection = data
+                .projects
+                .and_then(|p| p.nodes)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .next()
+                .and_then(|p| p.issues);
+            Ok(Page::from_parts(connection.map(|c| {
+                (
+                    c.nodes
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(Into::into)
+                        .collect(),
+                    c.page_info.has_next_page,
+                    c.page_info.end_cursor,
+                )
+            })))
+        },
+    )
     .await;
-    for (batch, error) in fetched {
-        records.extend(batch);
-        errors.extend(error);
-    }
+    records.extend(fetched);
+    errors.extend(fetch_errors);
 
     let mut seen = HashSet::new();
     records.retain(|r| seen.insert(r.id.clone()));
@@ -355,57 +377,6 @@ async fn private_projects(
         errors.extend(error);
     }
     (private, combine(errors))
-}
-
-async fn fetch_project_issues(
-    client: &Client,
-    project_id: u64,
-    iids: Vec<u64>,
-    page_size: i64,
-    counter: &RequestCounter,
-) -> (Vec<IssueRecord>, Option<GitlabError>) {
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    for chunk in iids.chunks(100) {
-        let iids: Vec<String> = chunk.iter().map(u64::to_string).collect();
-        let (batch, error) = paginate(
-            page_size,
-            async |first, after| {
-                let variables = project_issues::Variables {
-                    project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
-                    iids: iids.clone(),
-                    first,
-                    after,
-                };
-                let data = client.graphql::<ProjectIssues>(variables, counter).await?;
-                let connection = data
-                    .projects
-                    .and_then(|p| p.nodes)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .next()
-                    .and_then(|p| p.issues);
-                Ok(Page::from_parts(connection.map(|c| {
-                    (
-                        c.nodes
-                            .into_iter()
-                            .flatten()
-                            .flatten()
-                            .map(Into::into)
-                            .collect(),
-                        c.page_info.has_next_page,
-                        c.page_info.end_cursor,
-                    )
-                })))
-            },
-            |_| {},
-        )
-        .await;
-        records.extend(batch);
-        errors.extend(error);
-    }
-    (records, combine(errors))
 }
 
 #[cfg(test)]

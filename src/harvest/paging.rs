@@ -1,8 +1,12 @@
 //! GraphQL cursor paging shared by every source.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+
+use futures::future::join_all;
 
 use crate::gitlab::GitlabError;
+
+use super::events::TargetKey;
 
 /// One page of a GraphQL connection.
 pub(crate) struct Page<T> {
@@ -53,6 +57,51 @@ pub(crate) async fn paginate<T>(
             Err(error) => return (records, Some(error)),
         }
     }
+}
+
+/// Fetches what the events name that the first queries did not find: per project
+/// (concurrently; the client bounds requests in flight), a hundred iids per request list, every
+/// page. `fetch(project_id, iids, first, after)` asks GitLab for one page.
+pub(crate) async fn fetch_missing<'k, T>(
+    known: &HashSet<TargetKey>,
+    wanted: impl Iterator<Item = &'k TargetKey>,
+    page_size: i64,
+    fetch: impl AsyncFn(u64, Vec<String>, i64, Option<String>) -> Result<Page<T>, GitlabError>,
+) -> (Vec<T>, Vec<GitlabError>) {
+    let mut missing: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (project_id, iid) in wanted.filter(|k| !known.contains(k)) {
+        missing.entry(*project_id).or_default().push(*iid);
+    }
+    let fetch = &fetch;
+    let per_project = join_all(
+        missing
+            .into_iter()
+            .map(|(project_id, mut iids)| async move {
+                iids.sort_unstable();
+                let mut records = Vec::new();
+                let mut errors = Vec::new();
+                for chunk in iids.chunks(100) {
+                    let iids: Vec<String> = chunk.iter().map(u64::to_string).collect();
+                    let (batch, error) = paginate(
+                        page_size,
+                        async |first, after| fetch(project_id, iids.clone(), first, after).await,
+                        |_| {},
+                    )
+                    .await;
+                    records.extend(batch);
+                    errors.extend(error);
+                }
+                (records, errors)
+            }),
+    )
+    .await;
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for (batch, batch_errors) in per_project {
+        records.extend(batch);
+        errors.extend(batch_errors);
+    }
+    (records, errors)
 }
 
 impl<T> Page<T> {

@@ -4,9 +4,7 @@
 //! Approvals and comments outside a review request come from the subject's events; the merge
 //! requests they name are then fetched in batches per project.
 
-use std::collections::{BTreeMap, HashSet};
-
-use futures::future::join_all;
+use std::collections::HashSet;
 
 use crate::gitlab::graphql::{
     project_merge_requests, review_requested_merge_requests, ProjectMergeRequests,
@@ -18,7 +16,7 @@ use crate::progress::SubjectProgress;
 
 use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
-use super::paging::{paginate, Page};
+use super::paging::{fetch_missing, paginate, Page};
 use super::{combine, HarvestRequest, SourceOutcome};
 
 /// Phase one: merge requests where review of the subject is requested.
@@ -77,20 +75,45 @@ pub(super) async fn complete(
     errors.extend(events.error.clone());
 
     let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
-    let mut missing: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for key in events.merge_requests.keys().filter(|k| !known.contains(k)) {
-        missing.entry(key.0).or_default().push(key.1);
-    }
-    let page_size = i64::from(request.page_size);
-    let fetched = join_all(missing.into_iter().map(|(project_id, mut iids)| {
-        iids.sort_unstable();
-        fetch_project_merge_requests(client, project_id, iids, page_size, counter)
-    }))
+    let (fetched, fetch_errors) = fetch_missing(
+        &known,
+        events.merge_requests.keys(),
+        i64::from(request.page_size),
+        async |project_id, iids, first, after| {
+            let variables = project_merge_requests::Variables {
+                project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
+                iids,
+                first,
+                after,
+            };
+            let data = client
+                .graphql::<ProjectMergeRequests>(variables, counter)
+                .await?;
+            let connection = data
+                .projects
+                .and_then(|p| p.nodes)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .next()
+                .and_then(|p| p.merge_requests);
+            Ok(Page::from_parts(connection.map(|c| {
+                (
+                    c.nodes
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(Into::into)
+                        .collect(),
+                    c.page_info.has_next_page,
+                    c.page_info.end_cursor,
+                )
+            })))
+        },
+    )
     .await;
-    for (batch, error) in fetched {
-        records.extend(batch);
-        errors.extend(error);
-    }
+    records.extend(fetched);
+    errors.extend(fetch_errors);
 
     let base_url = client.base_url().as_str();
     let mut seen = HashSet::new();
@@ -107,58 +130,4 @@ pub(super) async fn complete(
 
 fn key_of(mr: &MergeRequestRecord) -> Option<TargetKey> {
     Some((mr.project_id?, mr.iid.parse().ok()?))
-}
-
-async fn fetch_project_merge_requests(
-    client: &Client,
-    project_id: u64,
-    iids: Vec<u64>,
-    page_size: i64,
-    counter: &RequestCounter,
-) -> (Vec<MergeRequestRecord>, Option<GitlabError>) {
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    // `iids` is one argument list; keep each request's list within a page.
-    for chunk in iids.chunks(100) {
-        let iids: Vec<String> = chunk.iter().map(u64::to_string).collect();
-        let (batch, error) = paginate(
-            page_size,
-            async |first, after| {
-                let variables = project_merge_requests::Variables {
-                    project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
-                    iids: iids.clone(),
-                    first,
-                    after,
-                };
-                let data = client
-                    .graphql::<ProjectMergeRequests>(variables, counter)
-                    .await?;
-                let connection = data
-                    .projects
-                    .and_then(|p| p.nodes)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .next()
-                    .and_then(|p| p.merge_requests);
-                Ok(Page::from_parts(connection.map(|c| {
-                    (
-                        c.nodes
-                            .into_iter()
-                            .flatten()
-                            .flatten()
-                            .map(Into::into)
-                            .collect(),
-                        c.page_info.has_next_page,
-                        c.page_info.end_cursor,
-                    )
-                })))
-            },
-            |_| {},
-        )
-        .await;
-        records.extend(batch);
-        errors.extend(error);
-    }
-    (records, combine(errors))
 }
