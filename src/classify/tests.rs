@@ -531,7 +531,9 @@ fn builtin_rules_on_typical_items() {
     let interview = item(ItemKind::Interview, Role::Interviewer, "Interview: SRE");
     let out = run(
         &set,
-        vec![review, blueprint, incident, epic, shift, interview, bare_epic],
+        vec![
+            review, blueprint, incident, epic, shift, interview, bare_epic,
+        ],
     );
 
     let review = &out[0];
@@ -547,12 +549,7 @@ fn builtin_rules_on_typical_items() {
     assert!(!ids(review).contains(&"leadership-7"), "{:?}", ids(review));
 
     let blueprint = ids(&out[1]);
-    for want in [
-        "leadership-8",
-        "technical-7",
-        "autonomy-5",
-        "leadership-3",
-    ] {
+    for want in ["leadership-8", "technical-7", "autonomy-5", "leadership-3"] {
         assert!(
             blueprint.contains(&want),
             "blueprint MR lacks {want}: {blueprint:?}"
