@@ -15,7 +15,8 @@ const ITEMS: usize = 100_000;
 const TARGET: Duration = Duration::from_secs(1);
 
 fn main() {
-    let demo = Snapshot::from_json(include_str!("../data/demo/snapshot.json"), "demo").expect("demo parses");
+    let demo = Snapshot::from_json(include_str!("../data/demo/snapshot.json"), "demo")
+        .expect("demo parses");
     let mut snapshot = demo.clone();
     snapshot.items = (0..ITEMS)
         .map(|n| {
@@ -43,15 +44,32 @@ fn main() {
     let started = Instant::now();
     classify(&mut snapshot, &framework, &rules).expect("built-in rules validate");
     let elapsed = started.elapsed();
-    let matched = snapshot.items.iter().filter(|i| !i.competencies.is_empty()).count();
+    let matched = snapshot
+        .items
+        .iter()
+        .filter(|i| !i.competencies.is_empty())
+        .count();
 
-    println!("classify: {ITEMS} items, {} rules, {text_bytes} bytes of text", rules.rules.len());
-    println!("  classify time:        {:>8.3} s ({matched} items matched)", elapsed.as_secs_f64());
+    println!(
+        "classify: {ITEMS} items, {} rules, {text_bytes} bytes of text",
+        rules.rules.len()
+    );
+    println!(
+        "  classify time:        {:>8.3} s ({matched} items matched)",
+        elapsed.as_secs_f64()
+    );
     println!("  baseline (lowercase): {:>8.3} s", baseline.as_secs_f64());
-    println!("  ratio to baseline:    {:>8.1}x", elapsed.as_secs_f64() / baseline.as_secs_f64().max(1e-9));
+    println!(
+        "  ratio to baseline:    {:>8.1}x",
+        elapsed.as_secs_f64() / baseline.as_secs_f64().max(1e-9)
+    );
     println!(
         "  ratio to 1 s target:  {:>8.2} ({})",
         elapsed.as_secs_f64() / TARGET.as_secs_f64(),
-        if elapsed <= TARGET { "within target" } else { "OVER TARGET" }
+        if elapsed <= TARGET {
+            "within target"
+        } else {
+            "OVER TARGET"
+        }
     );
 }

@@ -14,10 +14,17 @@ use crate::gitlab::{Client, ClientOptions, RetryPolicy};
 use crate::harvest::{self, HarvestRequest};
 use crate::model::{Period, Snapshot};
 use crate::progress::Progress;
-use crate::report::{Format, Renderer, ReportKind};
+use crate::report::{Format, RenderOptions, Renderer, ReportKind};
 
 /// The bundled sample quarter for `gl-evidence demo`.
 const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
+
+/// Whose work to harvest: named users, and the members of a group.
+#[derive(Debug, Clone, Default)]
+pub struct People {
+    pub users: Vec<String>,
+    pub group: Option<String>,
+}
 
 /// Options that apply to every subcommand.
 #[derive(Debug, Clone, Default)]
@@ -52,9 +59,18 @@ pub struct Render {
 #[derive(Debug, Clone)]
 pub enum Action {
     Harvest {
-        users: Vec<String>,
+        people: People,
         period: PeriodSpec,
         out: Option<PathBuf>,
+    },
+    Team {
+        people: People,
+        period: PeriodSpec,
+        render: Render,
+        mapping: Mapping,
+        snapshot_out: Option<PathBuf>,
+        compare: Option<PathBuf>,
+        include_confidential: bool,
     },
     Classify {
         snapshot: PathBuf,
@@ -66,6 +82,8 @@ pub enum Action {
         kind: ReportKind,
         render: Render,
         mapping: Mapping,
+        compare: Option<PathBuf>,
+        include_confidential: bool,
     },
     Brag {
         user: String,
@@ -175,6 +193,8 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             kind,
             render,
             mapping,
+            compare,
+            include_confidential,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let mut snapshot = Snapshot::read(&snapshot)?;
@@ -186,14 +206,65 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 );
                 classify::classify(&mut snapshot, &framework, &rules)?;
             }
-            render_and_write(&snapshot, kind, &render, &framework, &loaded.config)?;
+            let compare = read_previous(compare.as_deref(), &framework, &rules)?;
+            let options = RenderOptions {
+                // A brag document is its owner's own: their confidential work belongs in it.
+                include_confidential: include_confidential || kind == ReportKind::Brag,
+                compare,
+            };
+            let text = renderer(&render, &loaded.config)?.render_with(
+                kind,
+                render.format,
+                &snapshot,
+                &framework,
+                &options,
+            )?;
+            write_output(render.out.as_deref(), &text)?;
             Ok(outcome_of(&snapshot))
         }
-        Action::Harvest { users, period, out } => {
+        Action::Harvest {
+            people,
+            period,
+            out,
+        } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let period = resolve_period(&period, &loaded.config)?;
-            let snapshot = harvest_snapshot(&global, &loaded, env, users, period)?;
+            let snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             write_output(out.as_deref(), &snapshot.to_json())?;
+            Ok(outcome_of(&snapshot))
+        }
+        Action::Team {
+            people,
+            period,
+            render,
+            mapping,
+            snapshot_out,
+            compare,
+            include_confidential,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let period = resolve_period(&period, &loaded.config)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            let renderer = renderer(&render, &loaded.config)?;
+            // A previous period is read and classified before the harvest: a bad file costs nothing.
+            let previous = read_previous(compare.as_deref(), &framework, &rules)?;
+            let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
+            classify::classify(&mut snapshot, &framework, &rules)?;
+            if let Some(path) = &snapshot_out {
+                write_file(path, &snapshot.to_json())?;
+            }
+            let options = RenderOptions {
+                include_confidential,
+                compare: previous,
+            };
+            let text = renderer.render_with(
+                ReportKind::Team,
+                render.format,
+                &snapshot,
+                &framework,
+                &options,
+            )?;
+            write_output(render.out.as_deref(), &text)?;
             Ok(outcome_of(&snapshot))
         }
         Action::Brag {
@@ -208,7 +279,11 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             // Check everything offline first, so a typo never costs a harvest.
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             let renderer = renderer(&render, &loaded.config)?;
-            let mut snapshot = harvest_snapshot(&global, &loaded, env, vec![user], period)?;
+            let people = People {
+                users: vec![user],
+                group: None,
+            };
+            let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
@@ -221,6 +296,19 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
 }
 
 /// Says on stderr what did not go to plan, one line per source, and whether the run is partial.
+/// The previous period's snapshot for `--compare`, classified with the same framework and rules
+/// so the two periods are measured alike.
+fn read_previous(
+    path: Option<&Path>,
+    framework: &Framework,
+    rules: &RuleSet,
+) -> Result<Option<Snapshot>> {
+    let Some(path) = path else { return Ok(None) };
+    let mut previous = Snapshot::read(path)?;
+    classify::classify(&mut previous, framework, rules)?;
+    Ok(Some(previous))
+}
+
 fn outcome_of(snapshot: &Snapshot) -> Outcome {
     use crate::model::SourceStatus;
     for source in &snapshot.sources {
@@ -408,23 +496,12 @@ fn renderer(render: &Render, config: &Config) -> Result<Renderer> {
     )?)
 }
 
-fn render_and_write(
-    snapshot: &Snapshot,
-    kind: ReportKind,
-    render: &Render,
-    framework: &Framework,
-    config: &Config,
-) -> Result<()> {
-    let text = renderer(render, config)?.render(kind, render.format, snapshot, framework)?;
-    write_output(render.out.as_deref(), &text)
-}
-
 /// Builds the client from flags, environment and config, and harvests on a fresh runtime.
 fn harvest_snapshot(
     global: &Global,
     loaded: &LoadedConfig,
     env: &Env,
-    users: Vec<String>,
+    people: &People,
     period: Period,
 ) -> Result<Snapshot> {
     let config = &loaded.config;
@@ -442,11 +519,12 @@ fn harvest_snapshot(
             max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
         },
     };
-    let request = HarvestRequest {
-        usernames: users,
+    let mut request = HarvestRequest {
+        usernames: people.users.clone(),
         period,
         page_size: config.harvest.page_size,
         generated_at: Utc::now(),
+        known: Vec::new(),
         epic_groups: config.harvest.epic_groups.clone(),
         oncall_projects: config.harvest.oncall_projects.clone(),
         interview: config.interview.clone(),
@@ -462,7 +540,21 @@ fn harvest_snapshot(
     let progress = Progress::new(global.progress);
     let snapshot = runtime.block_on(async {
         let client = Client::new(options, token).map_err(harvest::HarvestError::from)?;
-        harvest::harvest(&client, &request, &progress).await
+        if let Some(group) = &people.group {
+            let members =
+                harvest::team::group_members(&client, group, &config.team.exclude).await?;
+            if members.is_empty() && request.usernames.is_empty() {
+                return Err(Error::Usage(format!(
+                    "group `{group}` has nobody to report on once bots, blocked and pending members and team.exclude are left out"
+                )));
+            }
+            tracing::info!("group {group}: {} people", members.len());
+            request
+                .usernames
+                .extend(members.iter().map(|m| m.username.clone()));
+            request.known = members;
+        }
+        Ok(harvest::harvest(&client, &request, &progress).await?)
     })?;
     let total: u64 = snapshot.sources.iter().map(|s| s.requests).sum();
     tracing::info!(

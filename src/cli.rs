@@ -15,6 +15,7 @@ Examples:
   gl-evidence harvest --user alice --quarter FY27-Q3 --out alice.json
   gl-evidence classify alice.json --out alice.classified.json
   gl-evidence report alice.classified.json --kind brag --out brag.md
+  gl-evidence team --group my-org/my-team --quarter FY27-Q3 --format html --out team.html
   gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
   gl-evidence framework
 
@@ -74,6 +75,11 @@ pub enum Command {
     /// Render a report from a snapshot, offline (classifying it first if needed).
     #[command(after_help = "Example:\n  gl-evidence report alice.json --kind brag --out brag.md")]
     Report(ReportArgs),
+    /// A manager's overview of a team (a group's members or a list of users) for a period.
+    #[command(
+        after_help = "Examples:\n  gl-evidence team --group gitlab-com/gl-infra/reliability --quarter FY27-Q3 --format html --out team.html\n  gl-evidence team --user alice --user bob --quarter 2026Q3 --format csv --out team.csv --compare last-quarter.json"
+    )]
+    Team(TeamArgs),
     /// Harvest, classify and render a brag document in one go.
     #[command(
         after_help = "Example:\n  gl-evidence brag --user alice --quarter 2026Q3 --out brag.md"
@@ -127,11 +133,23 @@ pub struct PeriodArgs {
     pub quarter: Option<String>,
 }
 
+/// Whose work: usernames, a group's members, or both.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct PeopleArgs {
+    /// GitLab username (repeat for several people).
+    #[arg(long = "user", value_name = "USERNAME")]
+    pub users: Vec<String>,
+    /// A group's full path: its direct and inherited members (bots, blocked and pending members,
+    /// and the config's team.exclude, left out).
+    #[arg(long, value_name = "GROUP_PATH")]
+    pub group: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct HarvestArgs {
-    /// GitLab username (repeat for several people).
-    #[arg(long = "user", value_name = "USERNAME", required = true)]
-    pub users: Vec<String>,
+    #[command(flatten)]
+    pub people: PeopleArgs,
     #[command(flatten)]
     pub period: PeriodArgs,
     /// Where to write the snapshot (default: standard output).
@@ -186,6 +204,34 @@ pub struct ReportArgs {
     pub render: RenderArgs,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    /// Team reports: a snapshot of an earlier period, to show the change since then.
+    #[arg(long, value_name = "PREVIOUS_SNAPSHOT")]
+    pub compare: Option<PathBuf>,
+    /// Team reports: keep confidential items (left out and counted by default).
+    #[arg(long)]
+    pub include_confidential: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamArgs {
+    #[command(flatten)]
+    pub people: PeopleArgs,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// A snapshot of an earlier period: show the change since then, per person and area.
+    #[arg(long, value_name = "PREVIOUS_SNAPSHOT")]
+    pub compare: Option<PathBuf>,
+    /// Keep confidential items (confidential issues, private projects) in the report; by
+    /// default they are left out and counted.
+    #[arg(long)]
+    pub include_confidential: bool,
+    /// Also keep the classified snapshot here.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -288,7 +334,7 @@ impl Cli {
         };
         let action = match self.command {
             Command::Harvest(a) => Action::Harvest {
-                users: a.users,
+                people: a.people.into(),
                 period: a.period.into(),
                 out: a.out,
             },
@@ -302,6 +348,17 @@ impl Cli {
                 kind: a.kind.into(),
                 render: a.render.into(),
                 mapping: a.mapping.into(),
+                compare: a.compare,
+                include_confidential: a.include_confidential,
+            },
+            Command::Team(a) => Action::Team {
+                people: a.people.into(),
+                period: a.period.into(),
+                render: a.render.into(),
+                mapping: a.mapping.into(),
+                snapshot_out: a.snapshot_out,
+                compare: a.compare,
+                include_confidential: a.include_confidential,
             },
             Command::Brag(a) => Action::Brag {
                 user: a.user,
@@ -343,6 +400,15 @@ impl From<PeriodArgs> for PeriodSpec {
             (None, Some(from), Some(to)) => PeriodSpec::Dates { from, to },
             // clap's group and `requires` rules make this unreachable; say so plainly if not.
             _ => PeriodSpec::Missing,
+        }
+    }
+}
+
+impl From<PeopleArgs> for app::People {
+    fn from(p: PeopleArgs) -> Self {
+        app::People {
+            users: p.users,
+            group: p.group,
         }
     }
 }
@@ -442,6 +508,30 @@ mod tests {
         assert!(
             parse(&["gl-evidence", "harvest", "--quarter", "2026Q3"]).is_err(),
             "a user is required"
+        );
+        assert!(parse(&[
+            "gl-evidence",
+            "harvest",
+            "--group",
+            "g/t",
+            "--quarter",
+            "2026Q3"
+        ])
+        .is_ok());
+        let team = [
+            "gl-evidence",
+            "team",
+            "--group",
+            "g/t",
+            "--user",
+            "x",
+            "--quarter",
+            "2026Q3",
+        ];
+        assert!(parse(&team).is_ok());
+        assert!(
+            parse(&["gl-evidence", "team", "--quarter", "2026Q3"]).is_err(),
+            "a group or users are required"
         );
         assert!(parse(&["gl-evidence", "--concurrency", "0", "demo"]).is_err());
     }

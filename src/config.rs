@@ -48,6 +48,7 @@ pub struct Config {
     pub harvest: HarvestConfig,
     pub network: NetworkConfig,
     pub interview: InterviewConfig,
+    pub team: TeamConfig,
     pub periods: PeriodsConfig,
     pub classify: ClassifyConfig,
     pub report: ReportConfig,
@@ -60,6 +61,13 @@ pub struct HarvestConfig {
     pub page_size: u32,
     pub epic_groups: Vec<String>,
     pub oncall_projects: Vec<String>,
+}
+
+/// Who a group's team report leaves out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    pub exclude: Vec<String>,
 }
 
 /// Which issues and merge requests are interview work.
@@ -126,6 +134,7 @@ impl Default for Config {
             harvest: HarvestConfig::default(),
             network: NetworkConfig::default(),
             interview: InterviewConfig::default(),
+            team: TeamConfig::default(),
             periods: PeriodsConfig::default(),
             classify: ClassifyConfig::default(),
             report: ReportConfig::default(),

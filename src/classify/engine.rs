@@ -1,14 +1,22 @@
 //! Evaluating rules against items: compiled patterns, per-condition checks with the text
 //! `explain` shows, reason templates, and merging matches into one per competency.
+//!
+//! There are two ways through a rule, built on the same matching helpers: [`Compiled::matches`],
+//! the fast one `classify` uses (stops at the first failing condition, builds no text), and
+//! [`Compiled::evaluate`], which words every condition for `explain`. Both render the reason
+//! with [`Compiled::render`], so a rule fires with the same reason either way.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use crate::model::{CompetencyMatch, Item, ItemKind};
 
 use super::matchers::{
-    normalise_label, tokenise, Glob, LabelPattern, Phrase, ProjectPattern, Token,
+    normalise_label, tokenise, Glob, LabelPattern, PathView, Phrase, PlaceView, ProjectPattern,
+    Tokens,
 };
-use super::{Rule, When};
+use super::{Rule, RuleSet, When};
 
 /// A rule with its patterns parsed. Built even from a rule that does not validate: a bad
 /// pattern becomes a check that always fails and says why, so `explain` never panics.
@@ -24,12 +32,16 @@ pub(crate) struct Compiled<'r> {
     not_project_any: Vec<Result<ProjectPattern, String>>,
     paths_any: Vec<Result<Glob, String>>,
     paths_all: Vec<Result<Glob, String>>,
+    /// The reason template, parsed; `None` when it does not parse (it is then shown as written).
+    template: Option<Vec<Piece<'r>>>,
+    /// A condition that must match has a bad pattern, so the rule can never fire.
+    broken: bool,
 }
 
 impl<'r> Compiled<'r> {
     pub(crate) fn new(rule: &'r Rule) -> Self {
         let w = &rule.when;
-        Compiled {
+        let mut compiled = Compiled {
             rule,
             labels_any: w
                 .labels_any
@@ -61,7 +73,18 @@ impl<'r> Compiled<'r> {
                 .collect(),
             paths_any: w.paths_any.iter().map(|p| Glob::parse(p)).collect(),
             paths_all: w.paths_all.iter().map(|p| Glob::parse(p)).collect(),
-        }
+            template: parse_template(&rule.reason).ok(),
+            broken: false,
+        };
+        // `evaluate` fails these conditions outright on a bad pattern (the `not_` lists just
+        // skip bad patterns), so `matches` can reject the rule up front.
+        compiled.broken = first_error(&compiled.labels_any).is_some()
+            || first_error(&compiled.words_any).is_some()
+            || first_error(&compiled.title_words_any).is_some()
+            || first_error(&compiled.project_any).is_some()
+            || first_error(&compiled.paths_any).is_some()
+            || first_error(&compiled.paths_all).is_some();
+        compiled
     }
 
     /// Every pattern error, for validation.
@@ -88,14 +111,76 @@ impl<'r> Compiled<'r> {
     }
 }
 
-/// What an item offers to matching, computed once per item rather than once per rule.
+/// A whole rule set compiled once for `classify`, with, for each item kind, the rules that
+/// can apply to it (rule-file order kept), so most rules are never looked at for an item.
+pub(crate) struct CompiledSet<'r> {
+    rules: Vec<Compiled<'r>>,
+    /// Per entry of [`ItemKind::ALL`]: indices of (skip rules, rules that give competencies).
+    by_kind: Vec<(Vec<usize>, Vec<usize>)>,
+}
+
+impl<'r> CompiledSet<'r> {
+    pub(crate) fn new(rules: &'r RuleSet) -> Self {
+        let rules: Vec<Compiled> = rules.rules.iter().map(Compiled::new).collect();
+        let by_kind = ItemKind::ALL
+            .iter()
+            .map(|kind| {
+                let applies = |c: &&Compiled| {
+                    let kinds = &c.rule.when.kind;
+                    !c.broken && (kinds.is_empty() || kinds.contains(kind))
+                };
+                let pick = |skip: bool| -> Vec<usize> {
+                    (0..rules.len())
+                        .filter(|&i| rules[i].rule.skip == skip && applies(&&rules[i]))
+                        .collect()
+                };
+                (pick(true), pick(false))
+            })
+            .collect();
+        CompiledSet { rules, by_kind }
+    }
+
+    /// The item's competencies: nothing when a skip rule fires, else every firing rule's
+    /// competencies merged.
+    pub(crate) fn classify(&self, item: &Item) -> Vec<CompetencyMatch> {
+        let view = ItemView::new(item);
+        let Some((skips, gives)) = ItemKind::ALL
+            .iter()
+            .position(|k| *k == item.kind)
+            .map(|slot| &self.by_kind[slot])
+        else {
+            return Vec::new();
+        };
+        if skips
+            .iter()
+            .any(|&i| self.rules[i].matches(&view).is_some())
+        {
+            return Vec::new();
+        }
+        let fired: Vec<(&Rule, String)> = gives
+            .iter()
+            .filter_map(|&i| {
+                let c = &self.rules[i];
+                c.matches(&view).map(|b| (c.rule, c.render(&b, &view)))
+            })
+            .collect();
+        merge(&fired)
+    }
+}
+
+/// What an item offers to matching, computed once per item rather than once per rule. The
+/// parts only some rules need are built on first use.
 pub(crate) struct ItemView<'a> {
     item: &'a Item,
     /// (as written, normalised)
     labels: Vec<(&'a str, String)>,
-    title: Vec<Token>,
-    description: Vec<Token>,
     severity: Option<u8>,
+    title: OnceCell<Tokens>,
+    description: OnceCell<Tokens>,
+    /// The project, then the group (as written, prepared).
+    places: OnceCell<Vec<(&'a str, PlaceView)>>,
+    /// One per changed path, in order.
+    paths: OnceCell<Vec<PathView>>,
 }
 
 impl<'a> ItemView<'a> {
@@ -120,28 +205,91 @@ impl<'a> ItemView<'a> {
         ItemView {
             item,
             labels,
-            title: tokenise(&item.title),
-            description: tokenise(item.description.as_deref().unwrap_or("")),
             severity,
+            title: OnceCell::new(),
+            description: OnceCell::new(),
+            places: OnceCell::new(),
+            paths: OnceCell::new(),
         }
     }
 
-    fn places(&self) -> impl Iterator<Item = &'a str> {
-        self.item
-            .project
-            .as_deref()
-            .into_iter()
-            .chain(self.item.group.as_deref())
+    fn title(&self) -> &Tokens {
+        self.title.get_or_init(|| tokenise(&self.item.title))
+    }
+
+    fn description(&self) -> &Tokens {
+        self.description
+            .get_or_init(|| tokenise(self.item.description.as_deref().unwrap_or("")))
+    }
+
+    fn places(&self) -> &[(&'a str, PlaceView)] {
+        self.places.get_or_init(|| {
+            let item = self.item;
+            item.project
+                .as_deref()
+                .into_iter()
+                .chain(item.group.as_deref())
+                .map(|place| (place, PlaceView::new(place)))
+                .collect()
+        })
+    }
+
+    fn paths(&self) -> &[PathView] {
+        self.paths.get_or_init(|| {
+            self.item
+                .changed_paths
+                .iter()
+                .map(|p| PathView::new(p))
+                .collect()
+        })
+    }
+
+    /// The first label (as written) that one of `patterns` matches; bad patterns are skipped.
+    fn label_hit(&self, patterns: &[Result<LabelPattern, String>]) -> Option<&'a str> {
+        self.labels
+            .iter()
+            .find(|(_, n)| patterns.iter().flatten().any(|p| p.matches(n)))
+            .map(|(written, _)| *written)
+    }
+
+    /// The first place (project, then group) that one of `patterns` matches.
+    fn place_hit(&self, patterns: &[Result<ProjectPattern, String>]) -> Option<&'a str> {
+        self.places()
+            .iter()
+            .find(|(_, place)| patterns.iter().flatten().any(|p| p.matches_view(place)))
+            .map(|(written, _)| *written)
+    }
+
+    /// The text the first matching phrase matched, in the title and then (when
+    /// `description`) the description, as written.
+    fn words_hit(&self, phrases: &[Result<Phrase, String>], description: bool) -> Option<&'a str> {
+        let item = self.item;
+        for phrase in phrases.iter().flatten() {
+            if let Some((s, e)) = phrase.find(self.title()) {
+                return Some(&item.title[s..e]);
+            }
+            if description {
+                if let Some((s, e)) = phrase.find(self.description()) {
+                    return Some(&item.description.as_deref().unwrap_or("")[s..e]);
+                }
+            }
+        }
+        None
     }
 }
 
-/// The concrete signals a rule matched, for its reason template.
+/// Whether one of `globs` matches the path; bad globs are skipped.
+fn any_glob(globs: &[Result<Glob, String>], path: &PathView) -> bool {
+    globs.iter().flatten().any(|g| g.matches_view(path))
+}
+
+/// The concrete signals a rule matched, for its reason template; all borrowed from the item.
 #[derive(Default)]
-struct Bindings {
-    label: Option<String>,
-    word: Option<String>,
-    project: Option<String>,
-    path: Option<String>,
+pub(crate) struct Bindings<'a> {
+    label: Option<&'a str>,
+    word: Option<&'a str>,
+    project: Option<&'a str>,
+    path: Option<&'a str>,
     paths: usize,
 }
 
@@ -179,37 +327,98 @@ fn first_error<T>(patterns: &[Result<T, String>]) -> Option<&String> {
     patterns.iter().find_map(|p| p.as_ref().err())
 }
 
-/// The text a phrase matched first, in the title and then the description.
-fn find_words(
-    phrases: &[Result<Phrase, String>],
-    title: &[Token],
-    title_text: &str,
-    description: Option<(&[Token], &str)>,
-) -> Option<String> {
-    for phrase in phrases.iter().flatten() {
-        if let Some((s, e)) = phrase.find(title) {
-            return Some(title_text[s..e].to_string());
+impl Compiled<'_> {
+    /// Whether the rule fires, and on what: the same verdict as [`Compiled::evaluate`], for
+    /// `classify`. The cheap conditions go first and the first failure ends it; the order of
+    /// the checks cannot change the verdict, as every condition must hold.
+    pub(crate) fn matches<'a>(&self, view: &ItemView<'a>) -> Option<Bindings<'a>> {
+        let item = view.item;
+        let w: &When = &self.rule.when;
+        let ok = |holds: bool| holds.then_some(());
+        ok(!self.broken)?;
+        ok(w.kind.is_empty() || w.kind.contains(&item.kind))?;
+        ok(w.role.is_empty() || w.role.contains(&item.role))?;
+        if !w.state_any.is_empty() {
+            let state = item.state.as_deref().unwrap_or("");
+            ok(w.state_any.iter().any(|s| s.eq_ignore_ascii_case(state)))?;
         }
-        if let Some((tokens, text)) = description {
-            if let Some((s, e)) = phrase.find(tokens) {
-                return Some(text[s..e].to_string());
+        if let Some(min) = w.min_comments {
+            ok(item.comments.is_some_and(|c| c >= min))?;
+        }
+        if let Some(want) = w.approved {
+            ok(item.approved == Some(want))?;
+        }
+        if let Some(min) = w.min_additions {
+            ok(item.additions.is_some_and(|a| a >= min))?;
+        }
+        if let Some(min) = w.min_child_count {
+            ok(item.child_count.is_some_and(|c| c >= min))?;
+        }
+        if let Some(min) = w.min_severity {
+            ok(view.severity.is_some_and(|s| s <= min))?;
+        }
+        if let Some(max) = w.max_severity {
+            ok(view.severity.is_some_and(|s| s >= max))?;
+        }
+        if let Some(min) = w.min_duration_hours {
+            ok(item.duration_hours.is_some_and(|h| h >= min))?;
+        }
+
+        let mut b = Bindings::default();
+        if !w.labels_any.is_empty() {
+            b.label = Some(view.label_hit(&self.labels_any)?);
+        }
+        if !w.not_labels_any.is_empty() {
+            ok(view.label_hit(&self.not_labels_any).is_none())?;
+        }
+        if !w.project_any.is_empty() {
+            b.project = Some(view.place_hit(&self.project_any)?);
+        }
+        if !w.not_project_any.is_empty() {
+            ok(view.place_hit(&self.not_project_any).is_none())?;
+        }
+        if !w.paths_any.is_empty() {
+            let mut matching = item
+                .changed_paths
+                .iter()
+                .zip(view.paths())
+                .filter(|(_, p)| any_glob(&self.paths_any, p));
+            b.path = Some(matching.next()?.0.as_str());
+            b.paths = 1 + matching.count();
+        }
+        if !w.paths_all.is_empty() {
+            ok(!item.changed_paths.is_empty())?;
+            ok(view.paths().iter().all(|p| any_glob(&self.paths_all, p)))?;
+            if b.path.is_none() {
+                b.path = item.changed_paths.first().map(String::as_str);
+                b.paths = item.changed_paths.len();
             }
         }
+        // Words last: they need the text split into words, the dearest part of an item.
+        if !w.title_words_any.is_empty() {
+            b.word = Some(view.words_hit(&self.title_words_any, false)?);
+        }
+        if !w.not_title_words_any.is_empty() {
+            ok(view.words_hit(&self.not_title_words_any, false).is_none())?;
+        }
+        if !w.words_any.is_empty() {
+            // `words_any` is usually the more specific signal, so it wins the {word} slot.
+            b.word = Some(view.words_hit(&self.words_any, true)?);
+        }
+        if !w.not_words_any.is_empty() {
+            ok(view.words_hit(&self.not_words_any, true).is_none())?;
+        }
+        Some(b)
     }
-    None
-}
 
-impl Compiled<'_> {
-    /// Checks every condition; with `stop_early` it returns at the first failure, which is all
-    /// `classify` needs. Passed and failed texts are phrased for a person reading `explain`.
+    /// Checks every condition; with `stop_early` it returns at the first failure. Passed and
+    /// failed texts are phrased for a person reading `explain`.
     pub(crate) fn evaluate(&self, view: &ItemView, stop_early: bool) -> Evaluation {
         let item = view.item;
         let w: &When = &self.rule.when;
         let mut passed = Vec::new();
         let mut failed = Vec::new();
         let mut b = Bindings::default();
-        let description = item.description.as_deref().unwrap_or("");
-        let desc = Some((view.description.as_slice(), description));
 
         macro_rules! check {
             ($ok:expr, $pass:expr, $fail:expr) => {
@@ -255,10 +464,8 @@ impl Compiled<'_> {
             );
         }
         if !w.project_any.is_empty() {
-            let hit = view
-                .places()
-                .find(|place| self.project_any.iter().flatten().any(|p| p.matches(place)));
-            let shown = view.places().next().unwrap_or("unknown");
+            let hit = view.place_hit(&self.project_any);
+            let shown = view.places().first().map_or("unknown", |(p, _)| p);
             match first_error(&self.project_any) {
                 Some(e) => check!(false, String::new(), format!("invalid `project_any`: {e}")),
                 None => check!(
@@ -267,15 +474,10 @@ impl Compiled<'_> {
                     format!("project {shown} is not under {}", list(&w.project_any))
                 ),
             }
-            b.project = hit.map(str::to_string);
+            b.project = hit;
         }
         if !w.not_project_any.is_empty() {
-            let hit = view.places().find(|place| {
-                self.not_project_any
-                    .iter()
-                    .flatten()
-                    .any(|p| p.matches(place))
-            });
+            let hit = view.place_hit(&self.not_project_any);
             check!(
                 hit.is_none(),
                 format!("project is not under {}", list(&w.not_project_any)),
@@ -283,10 +485,7 @@ impl Compiled<'_> {
             );
         }
         if !w.labels_any.is_empty() {
-            let hit = view
-                .labels
-                .iter()
-                .find(|(_, n)| self.labels_any.iter().flatten().any(|p| p.matches(n)));
+            let hit = view.label_hit(&self.labels_any);
             let has = if item.labels.is_empty() {
                 "the item has no labels".to_string()
             } else {
@@ -296,28 +495,22 @@ impl Compiled<'_> {
                 Some(e) => check!(false, String::new(), format!("invalid `labels_any`: {e}")),
                 None => check!(
                     hit.is_some(),
-                    format!("has label `{}`", hit.map(|h| h.0).unwrap_or_default()),
+                    format!("has label `{}`", hit.unwrap_or_default()),
                     format!("none of the labels {} ({has})", list(&w.labels_any))
                 ),
             }
-            b.label = hit.map(|h| h.0.to_string());
+            b.label = hit;
         }
         if !w.not_labels_any.is_empty() {
-            let hit = view
-                .labels
-                .iter()
-                .find(|(_, n)| self.not_labels_any.iter().flatten().any(|p| p.matches(n)));
+            let hit = view.label_hit(&self.not_labels_any);
             check!(
                 hit.is_none(),
                 format!("none of the excluded labels {}", list(&w.not_labels_any)),
-                format!(
-                    "has excluded label `{}`",
-                    hit.map(|h| h.0).unwrap_or_default()
-                )
+                format!("has excluded label `{}`", hit.unwrap_or_default())
             );
         }
         if !w.title_words_any.is_empty() {
-            let hit = find_words(&self.title_words_any, &view.title, &item.title, None);
+            let hit = view.words_hit(&self.title_words_any, false);
             match first_error(&self.title_words_any) {
                 Some(e) => check!(
                     false,
@@ -326,14 +519,14 @@ impl Compiled<'_> {
                 ),
                 None => check!(
                     hit.is_some(),
-                    format!("title says “{}”", hit.clone().unwrap_or_default()),
+                    format!("title says “{}”", hit.unwrap_or_default()),
                     format!("title has none of {}", quoted(&w.title_words_any))
                 ),
             }
             b.word = hit;
         }
         if !w.not_title_words_any.is_empty() {
-            let hit = find_words(&self.not_title_words_any, &view.title, &item.title, None);
+            let hit = view.words_hit(&self.not_title_words_any, false);
             check!(
                 hit.is_none(),
                 format!(
@@ -344,12 +537,12 @@ impl Compiled<'_> {
             );
         }
         if !w.words_any.is_empty() {
-            let hit = find_words(&self.words_any, &view.title, &item.title, desc);
+            let hit = view.words_hit(&self.words_any, true);
             match first_error(&self.words_any) {
                 Some(e) => check!(false, String::new(), format!("invalid `words_any`: {e}")),
                 None => check!(
                     hit.is_some(),
-                    format!("mentions “{}”", hit.clone().unwrap_or_default()),
+                    format!("mentions “{}”", hit.unwrap_or_default()),
                     format!(
                         "title and description mention none of {}",
                         quoted(&w.words_any)
@@ -362,7 +555,7 @@ impl Compiled<'_> {
             }
         }
         if !w.not_words_any.is_empty() {
-            let hit = find_words(&self.not_words_any, &view.title, &item.title, desc);
+            let hit = view.words_hit(&self.not_words_any, true);
             check!(
                 hit.is_none(),
                 format!("mentions none of the excluded {}", quoted(&w.not_words_any)),
@@ -373,7 +566,9 @@ impl Compiled<'_> {
             let matching: Vec<&String> = item
                 .changed_paths
                 .iter()
-                .filter(|path| self.paths_any.iter().flatten().any(|g| g.matches(path)))
+                .zip(view.paths())
+                .filter(|(_, p)| any_glob(&self.paths_any, p))
+                .map(|(path, _)| path)
                 .collect();
             match first_error(&self.paths_any) {
                 Some(e) => check!(false, String::new(), format!("invalid `paths_any`: {e}")),
@@ -393,14 +588,16 @@ impl Compiled<'_> {
                     }
                 ),
             }
-            b.path = matching.first().map(|p| p.to_string());
+            b.path = matching.first().map(|p| p.as_str());
             b.paths = matching.len();
         }
         if !w.paths_all.is_empty() {
             let stray = item
                 .changed_paths
                 .iter()
-                .find(|path| !self.paths_all.iter().flatten().any(|g| g.matches(path)));
+                .zip(view.paths())
+                .find(|(_, p)| !any_glob(&self.paths_all, p))
+                .map(|(path, _)| path);
             match first_error(&self.paths_all) {
                 Some(e) => check!(false, String::new(), format!("invalid `paths_all`: {e}")),
                 None => check!(
@@ -417,7 +614,7 @@ impl Compiled<'_> {
                 ),
             }
             if b.path.is_none() {
-                b.path = item.changed_paths.first().cloned();
+                b.path = item.changed_paths.first().map(String::as_str);
                 b.paths = item.changed_paths.len();
             }
         }
@@ -518,9 +715,7 @@ impl Compiled<'_> {
             );
         }
 
-        let reason = failed
-            .is_empty()
-            .then(|| render(&self.rule.reason, &b, view));
+        let reason = failed.is_empty().then(|| self.render(&b, view));
         Evaluation {
             passed,
             failed,
@@ -612,41 +807,56 @@ pub(crate) enum Piece<'t> {
     Placeholder(&'t str),
 }
 
-fn render(template: &str, b: &Bindings, view: &ItemView) -> String {
-    let item = view.item;
-    // A template that does not parse was reported by validation; show it as written.
-    let Ok(pieces) = parse_template(template) else {
-        return template.to_string();
-    };
-    let unknown = || "unknown".to_string();
-    let mut out = String::new();
-    for piece in pieces {
-        match piece {
-            Piece::Text(text) => out.push_str(&text),
-            Piece::Placeholder(name) => out.push_str(&match name {
-                "label" => b.label.clone().unwrap_or_else(unknown),
-                "word" => b.word.clone().unwrap_or_else(unknown),
-                "path" => b.path.clone().unwrap_or_else(unknown),
-                "paths" => b.paths.to_string(),
-                "comments" => item.comments.map_or_else(unknown, |c| c.to_string()),
-                "additions" => item.additions.map_or_else(unknown, |a| a.to_string()),
-                "child_count" => item.child_count.map_or_else(unknown, |c| c.to_string()),
-                "severity" => view.severity.map_or_else(unknown, |s| s.to_string()),
-                "duration_hours" => item.duration_hours.map_or_else(unknown, hours),
-                "state" => item.state.clone().unwrap_or_else(unknown),
-                "project" => b
-                    .project
-                    .clone()
-                    .or_else(|| view.places().next().map(str::to_string))
-                    .unwrap_or_else(unknown),
-                "kind" => kind_singular(item.kind).to_string(),
-                "role" => item.role.to_string(),
-                "title" => item.title.clone(),
-                _ => unknown(),
-            }),
+impl Compiled<'_> {
+    /// The rule's reason for an item it fired on, placeholders filled from `b` and the item.
+    pub(crate) fn render(&self, b: &Bindings, view: &ItemView) -> String {
+        let item = view.item;
+        // A template that does not parse was reported by validation; show it as written.
+        let Some(pieces) = &self.template else {
+            return self.rule.reason.clone();
+        };
+        let mut out = String::new();
+        for piece in pieces {
+            let name = match piece {
+                Piece::Text(text) => {
+                    out.push_str(text);
+                    continue;
+                }
+                Piece::Placeholder(name) => *name,
+            };
+            // Writing to a String cannot fail.
+            let _ = match name {
+                "label" => write_or_unknown(&mut out, b.label),
+                "word" => write_or_unknown(&mut out, b.word),
+                "path" => write_or_unknown(&mut out, b.path),
+                "paths" => write!(out, "{}", b.paths),
+                "comments" => write_or_unknown(&mut out, item.comments),
+                "additions" => write_or_unknown(&mut out, item.additions),
+                "child_count" => write_or_unknown(&mut out, item.child_count),
+                "severity" => write_or_unknown(&mut out, view.severity),
+                "duration_hours" => write_or_unknown(&mut out, item.duration_hours.map(hours)),
+                "state" => write_or_unknown(&mut out, item.state.as_deref()),
+                "project" => write_or_unknown(
+                    &mut out,
+                    b.project
+                        .or(item.project.as_deref())
+                        .or(item.group.as_deref()),
+                ),
+                "kind" => write!(out, "{}", kind_singular(item.kind)),
+                "role" => write!(out, "{}", item.role),
+                "title" => write!(out, "{}", item.title),
+                _ => write!(out, "unknown"),
+            };
         }
+        out
     }
-    out
+}
+
+fn write_or_unknown<T: std::fmt::Display>(out: &mut String, value: Option<T>) -> std::fmt::Result {
+    match value {
+        Some(value) => write!(out, "{value}"),
+        None => write!(out, "unknown"),
+    }
 }
 
 /// One match per competency: the highest score wins (the earlier rule on a tie) and names

@@ -1,7 +1,9 @@
 //! The pattern languages of rule conditions: GitLab labels, words and phrases, and path globs.
 //!
 //! All matching is case-insensitive. Each pattern is parsed once (`parse` returns a message for
-//! a bad pattern, which validation reports) and then matched against many items.
+//! a bad pattern, which validation reports) and then matched against many items, so the item
+//! side is prepared once too ([`Tokens`], [`PathView`], [`PlaceView`]) and matching allocates
+//! nothing on the common (ASCII) path.
 
 /// A label as compared: lower case, `-` `_` and runs of spaces as one space, the parts of a
 /// scoped label (`severity::1`) normalised separately, and the `~"…"` quick-action quoting
@@ -12,26 +14,59 @@ pub(crate) fn normalise_label(label: &str) -> String {
         .strip_prefix('~')
         .unwrap_or(trimmed)
         .trim_matches('"');
-    unquoted
-        .split("::")
-        .map(|part| {
-            part.chars()
-                .map(|c| if c == '-' || c == '_' { ' ' } else { c })
-                .collect::<String>()
-                .to_lowercase()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join("::")
+    if !unquoted.is_ascii() {
+        // Unicode lower-casing can depend on context (a final `Σ`), so it keeps the general
+        // path; ASCII labels, nearly all of them, take the one-buffer path below.
+        return unquoted
+            .split("::")
+            .map(|part| {
+                part.chars()
+                    .map(|c| if c == '-' || c == '_' { ' ' } else { c })
+                    .collect::<String>()
+                    .to_lowercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("::");
+    }
+    let mut out = String::with_capacity(unquoted.len());
+    for (i, part) in unquoted.split("::").enumerate() {
+        if i > 0 {
+            out.push_str("::");
+        }
+        let words = part
+            .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+            .filter(|w| !w.is_empty());
+        for (j, word) in words.enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            push_lowercase(&mut out, word);
+        }
+    }
+    out
+}
+
+/// Appends `text` lower-cased, without a temporary string when it is ASCII.
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let at = out.len();
+        out.push_str(text);
+        out[at..].make_ascii_lowercase();
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
 }
 
 /// A `labels_any` pattern: a normalised label where `*` matches anything, so `type::*` is any
 /// value of the `type` scope (and not the bare label `type`).
 #[derive(Debug, Clone)]
 pub(crate) struct LabelPattern {
-    chars: Vec<char>,
+    text: String,
+    /// Has a `*`; without one the pattern is a plain string comparison.
+    wild: bool,
 }
 
 impl LabelPattern {
@@ -41,73 +76,199 @@ impl LabelPattern {
             return Err("empty label pattern".to_string());
         }
         Ok(LabelPattern {
-            chars: normalised.chars().collect(),
+            wild: normalised.contains('*'),
+            text: normalised,
         })
     }
 
     /// `label` must already be normalised with [`normalise_label`].
     pub(crate) fn matches(&self, label: &str) -> bool {
-        let text: Vec<char> = label.chars().collect();
-        wildcard(&self.chars, &text, false)
+        if !self.wild {
+            return self.text == label;
+        }
+        wildcard_str(&self.text, label, false)
     }
 }
 
-/// `*` matches any run of characters (and `?` one character when `question` is set).
+/// [`wildcard`] on strings: on bytes when both are ASCII (bytes are then characters), on
+/// characters otherwise.
+fn wildcard_str(pattern: &str, text: &str, question: bool) -> bool {
+    let any = question.then_some('?');
+    if pattern.is_ascii() && text.is_ascii() {
+        wildcard(
+            pattern.as_bytes(),
+            text.as_bytes(),
+            b'*',
+            any.map(|c| c as u8),
+        )
+    } else {
+        let pattern: Vec<char> = pattern.chars().collect();
+        let text: Vec<char> = text.chars().collect();
+        wildcard(&pattern, &text, '*', any)
+    }
+}
+
+/// `star` matches any run of symbols (and `any`, when given, one symbol).
 /// Iterative with one backtrack point, so it stays linear-ish on long inputs.
-fn wildcard(pattern: &[char], text: &[char], question: bool) -> bool {
+fn wildcard<T: Copy + PartialEq>(pattern: &[T], text: &[T], star: T, any: Option<T>) -> bool {
     let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
+    let mut backtrack: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == text[t] || (question && pattern[p] == '?')) {
+        if p < pattern.len() && (pattern[p] == text[t] || any == Some(pattern[p])) {
             p += 1;
             t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, t));
+        } else if p < pattern.len() && pattern[p] == star {
+            backtrack = Some((p, t));
             p += 1;
-        } else if let Some((sp, st)) = star {
+        } else if let Some((sp, st)) = backtrack {
             p = sp + 1;
             t = st + 1;
-            star = Some((sp, st + 1));
+            backtrack = Some((sp, st + 1));
         } else {
             return false;
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].iter().all(|&c| c == star)
 }
 
-/// One word of text: a run of letters and digits, lower-cased, with its byte span in the
+/// One word of text, as spans: of its lower-cased form in [`Tokens::lower`], and of the
 /// original so a reason can quote the text as written.
 #[derive(Debug, Clone)]
-pub(crate) struct Token {
-    text: String,
+struct Token {
+    lower_start: usize,
+    lower_end: usize,
     start: usize,
     end: usize,
 }
 
+/// The words of a text: runs of letters and digits, each lower-cased into one shared buffer
+/// (one allocation per text, not per word).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokens {
+    lower: String,
+    words: Vec<Token>,
+    /// Which words (and word beginnings) occur, summarised.
+    seen: WordSet,
+}
+
+impl Tokens {
+    fn word(&self, token: &Token) -> &str {
+        &self.lower[token.lower_start..token.lower_end]
+    }
+}
+
+/// Bytes of a word's beginning that [`WordSet`] also records, so a prefix pattern (`mentor*`)
+/// can be ruled out like an exact word.
+const STEM: usize = 3;
+
+/// A 1024-bit summary of the words of a text (a Bloom filter with one hash): each word sets
+/// one bit, and each word of at least [`STEM`] bytes sets one more for its beginning. A
+/// phrase needing a bit that is not set cannot occur in the text, which rules out most
+/// phrases without scanning it; a set bit proves nothing, so a phrase that passes is then
+/// looked for properly.
+#[derive(Debug, Clone, Default)]
+struct WordSet([u64; 16]);
+
+impl WordSet {
+    fn insert(&mut self, word: &str) {
+        self.set(word_bit(word));
+        if let Some(stem) = word.as_bytes().get(..STEM) {
+            self.set(stem_bit(stem));
+        }
+    }
+
+    fn set(&mut self, bit: u16) {
+        self.0[usize::from(bit / 64)] |= 1 << (bit % 64);
+    }
+
+    fn has(&self, bit: u16) -> bool {
+        self.0[usize::from(bit / 64)] & (1 << (bit % 64)) != 0
+    }
+}
+
+/// FNV-1a, folded to 10 bits: cheap on short words and spread well enough for [`WordSet`].
+fn bit_of(bytes: &[u8], basis: u64) -> u16 {
+    let hash = bytes.iter().fold(basis, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    ((hash ^ (hash >> 32)) % 1024) as u16
+}
+
+fn word_bit(word: &str) -> u16 {
+    bit_of(word.as_bytes(), 0xcbf2_9ce4_8422_2325)
+}
+
+/// A different starting point from [`word_bit`], so the stem `dog` and the word `dog` do not
+/// share a bit.
+fn stem_bit(stem: &[u8]) -> u16 {
+    bit_of(stem, 0x84222325_cbf29ce4)
+}
+
 /// Splits text into words. Everything that is not a letter or digit separates words, so
 /// `trade-off`, `trade off` and `trade_off` are all the two words `trade off`.
-pub(crate) fn tokenise(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
+pub(crate) fn tokenise(text: &str) -> Tokens {
+    if text.is_ascii() {
+        return tokenise_ascii(text);
+    }
+    let mut tokens = Tokens {
+        lower: String::with_capacity(text.len()),
+        ..Tokens::default()
+    };
+    let push = |tokens: &mut Tokens, start: usize, end: usize| {
+        let lower_start = tokens.lower.len();
+        // Each word is lower-cased on its own, as a word (context-dependent Unicode rules see
+        // the word, not its neighbours).
+        push_lowercase(&mut tokens.lower, &text[start..end]);
+        tokens.seen.insert(&tokens.lower[lower_start..]);
+        tokens.words.push(Token {
+            lower_start,
+            lower_end: tokens.lower.len(),
+            start,
+            end,
+        });
+    };
     let mut start = None;
     for (i, c) in text.char_indices() {
         match (c.is_alphanumeric(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                tokens.push(Token {
-                    text: text[s..i].to_lowercase(),
-                    start: s,
-                    end: i,
-                });
+                push(&mut tokens, s, i);
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        tokens.push(Token {
-            text: text[s..].to_lowercase(),
-            start: s,
-            end: text.len(),
+        push(&mut tokens, s, text.len());
+    }
+    tokens
+}
+
+/// [`tokenise`] for ASCII text, the usual case: ASCII letters and digits are exactly the
+/// alphanumeric characters there, and lower-casing the whole text at once gives every word
+/// lower-cased at the same offsets.
+fn tokenise_ascii(text: &str) -> Tokens {
+    let mut tokens = Tokens {
+        lower: text.to_ascii_lowercase(),
+        ..Tokens::default()
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        tokens.seen.insert(&tokens.lower[start..i]);
+        tokens.words.push(Token {
+            lower_start: start,
+            lower_end: i,
+            start,
+            end: i,
         });
     }
     tokens
@@ -122,12 +283,24 @@ enum WordPattern {
     Number,
 }
 
+impl WordPattern {
+    fn matches(&self, word: &str) -> bool {
+        match self {
+            WordPattern::Exact(w) => word == w,
+            WordPattern::Prefix(p) => word.starts_with(p.as_str()),
+            WordPattern::Number => word.chars().all(|c| c.is_ascii_digit()),
+        }
+    }
+}
+
 /// A `words_any` pattern: one or more whole words that must appear in a row. Words match whole
 /// words only (`rfc` does not match `rfcs`); a trailing `*` makes a word a prefix (`rfc*`), and
 /// `#` stands for any number.
 #[derive(Debug, Clone)]
 pub(crate) struct Phrase {
     words: Vec<WordPattern>,
+    /// The [`WordSet`] bits a text must have for the phrase to occur in it.
+    required: Vec<u16>,
 }
 
 impl Phrase {
@@ -158,24 +331,36 @@ impl Phrase {
         if words.is_empty() {
             return Err(format!("word pattern {pattern:?} has no words"));
         }
-        Ok(Phrase { words })
+        let required = words
+            .iter()
+            .filter_map(|word| match word {
+                WordPattern::Exact(w) => Some(word_bit(w)),
+                WordPattern::Prefix(p) => p.as_bytes().get(..STEM).map(stem_bit),
+                WordPattern::Number => None,
+            })
+            .collect();
+        Ok(Phrase { words, required })
     }
 
     /// The byte span of the first occurrence in the text `tokens` came from.
-    pub(crate) fn find(&self, tokens: &[Token]) -> Option<(usize, usize)> {
+    pub(crate) fn find(&self, tokens: &Tokens) -> Option<(usize, usize)> {
         let n = self.words.len();
-        if tokens.len() < n {
+        let words = &tokens.words;
+        if words.len() < n || !self.required.iter().all(|&bit| tokens.seen.has(bit)) {
             return None;
         }
-        tokens.windows(n).find_map(|window| {
+        let first = &self.words[0];
+        (0..=words.len() - n).find_map(|at| {
+            // The first word rules out nearly every position, so test it on its own.
+            if !first.matches(tokens.word(&words[at])) {
+                return None;
+            }
+            let window = &words[at..at + n];
             let hit = window
                 .iter()
                 .zip(&self.words)
-                .all(|(token, word)| match word {
-                    WordPattern::Exact(w) => token.text == *w,
-                    WordPattern::Prefix(p) => token.text.starts_with(p.as_str()),
-                    WordPattern::Number => token.text.chars().all(|c| c.is_ascii_digit()),
-                });
+                .skip(1)
+                .all(|(token, word)| word.matches(tokens.word(token)));
             hit.then(|| (window[0].start, window[n - 1].end))
         })
     }
@@ -186,7 +371,51 @@ enum Segment {
     /// `**`: zero or more whole segments.
     AnyDepth,
     /// One segment; `*` matches within it, `?` one character.
-    Name(Vec<char>),
+    Name(Name),
+}
+
+#[derive(Debug, Clone)]
+struct Name {
+    text: String,
+    /// Has no `*` or `?`: a plain string comparison.
+    literal: bool,
+}
+
+impl Name {
+    fn matches(&self, segment: &str) -> bool {
+        if self.literal {
+            self.text == segment
+        } else {
+            wildcard_str(&self.text, segment, true)
+        }
+    }
+}
+
+/// A path as globs see it: without leading `/`, lower-cased, split at `/`. Built once per
+/// changed path and matched against every glob.
+#[derive(Debug, Clone)]
+pub(crate) struct PathView {
+    lower: String,
+    /// Byte spans of the segments in `lower`.
+    segments: Vec<(usize, usize)>,
+}
+
+impl PathView {
+    pub(crate) fn new(path: &str) -> PathView {
+        let lower = path.trim_start_matches('/').to_lowercase();
+        let mut segments = Vec::new();
+        let mut start = 0;
+        for segment in lower.split('/') {
+            segments.push((start, start + segment.len()));
+            start += segment.len() + 1;
+        }
+        PathView { lower, segments }
+    }
+
+    fn segment(&self, index: usize) -> &str {
+        let (start, end) = self.segments[index];
+        &self.lower[start..end]
+    }
 }
 
 /// A path glob: `*` and `?` stay within one `/`-separated segment, `**` spans any number of
@@ -231,27 +460,50 @@ impl Glob {
                     "glob {pattern:?}: `**` must be a whole segment, as in `doc/**/*.md`"
                 ));
             } else {
-                segments.push(Segment::Name(segment.chars().collect()));
+                segments.push(Segment::Name(Name {
+                    text: segment.to_string(),
+                    literal: !segment.contains(['*', '?']),
+                }));
             }
         }
         Ok(Glob { segments })
     }
 
+    #[cfg(test)]
     pub(crate) fn matches(&self, path: &str) -> bool {
-        let lower = path.trim_start_matches('/').to_lowercase();
-        let parts: Vec<Vec<char>> = lower.split('/').map(|s| s.chars().collect()).collect();
-        match_segments(&self.segments, &parts)
+        self.matches_view(&PathView::new(path))
+    }
+
+    pub(crate) fn matches_view(&self, path: &PathView) -> bool {
+        match_segments(&self.segments, path, 0)
     }
 }
 
-fn match_segments(pattern: &[Segment], path: &[Vec<char>]) -> bool {
+/// Whether `pattern` matches the segments of `path` from index `at` to the end.
+fn match_segments(pattern: &[Segment], path: &PathView, at: usize) -> bool {
+    let len = path.segments.len();
     match pattern.split_first() {
-        None => path.is_empty(),
-        Some((Segment::AnyDepth, rest)) => {
-            (0..=path.len()).any(|skip| match_segments(rest, &path[skip..]))
-        }
+        None => at == len,
+        Some((Segment::AnyDepth, rest)) => (at..=len).any(|skip| match_segments(rest, path, skip)),
         Some((Segment::Name(name), rest)) => {
-            !path.is_empty() && wildcard(name, &path[0], true) && match_segments(rest, &path[1..])
+            at < len && name.matches(path.segment(at)) && match_segments(rest, path, at + 1)
+        }
+    }
+}
+
+/// A project or group path as `project_any` sees it: trimmed of `/` and lower-cased for
+/// prefixes, and as a [`PathView`] for globs. Built once per item.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceView {
+    lower: String,
+    glob: PathView,
+}
+
+impl PlaceView {
+    pub(crate) fn new(path: &str) -> PlaceView {
+        PlaceView {
+            lower: path.trim_matches('/').to_lowercase(),
+            glob: PathView::new(path),
         }
     }
 }
@@ -278,14 +530,19 @@ impl ProjectPattern {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn matches(&self, path: &str) -> bool {
+        self.matches_view(&PlaceView::new(path))
+    }
+
+    pub(crate) fn matches_view(&self, place: &PlaceView) -> bool {
         match self {
             ProjectPattern::Prefix(prefix) => {
-                let path = path.trim_matches('/').to_lowercase();
-                path == *prefix
+                let path = &place.lower;
+                *path == *prefix
                     || (path.starts_with(prefix.as_str()) && path[prefix.len()..].starts_with('/'))
             }
-            ProjectPattern::Glob(glob) => glob.matches(path),
+            ProjectPattern::Glob(glob) => glob.matches_view(&place.glob),
         }
     }
 }

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::framework::Framework;
 use crate::model::{Classification, Item, ItemKind, Role, Snapshot};
 
-use engine::{parse_template, Compiled, ItemView, Piece, PLACEHOLDERS};
+use engine::{parse_template, Compiled, CompiledSet, ItemView, Piece, PLACEHOLDERS};
 
 /// The built-in rules file, as shipped; a starting point for users' own rules.
 pub const BUILTIN_SOURCE: &str = include_str!("../../data/rules/default.toml");
@@ -464,22 +464,9 @@ pub fn classify(
     rules: &RuleSet,
 ) -> Result<(), ClassifyError> {
     rules.validate(framework)?;
-    let compiled: Vec<Compiled> = rules.rules.iter().map(Compiled::new).collect();
-    let (skips, gives): (Vec<&Compiled>, Vec<&Compiled>) =
-        compiled.iter().partition(|c| c.rule.skip);
+    let compiled = CompiledSet::new(rules);
     for item in &mut snapshot.items {
-        let view = ItemView::new(item);
-        let skipped = skips.iter().any(|c| c.evaluate(&view, true).fired());
-        let matches = if skipped {
-            Vec::new()
-        } else {
-            let fired: Vec<(&Rule, String)> = gives
-                .iter()
-                .filter_map(|c| c.evaluate(&view, true).reason.map(|r| (c.rule, r)))
-                .collect();
-            engine::merge(&fired)
-        };
-        item.competencies = matches;
+        item.competencies = compiled.classify(item);
     }
     snapshot.classification = Some(Classification {
         framework: framework.id.clone(),

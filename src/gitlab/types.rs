@@ -15,6 +15,25 @@ pub struct User {
     pub state: Option<String>,
 }
 
+/// `GET /groups/:id/members/all` (<https://docs.gitlab.com/api/members/>): direct and inherited
+/// members.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Member {
+    pub id: u64,
+    pub username: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `active`, `blocked`, `deactivated`, …
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Present on newer versions for bot users (project and group access tokens, service bots).
+    #[serde(default)]
+    pub bot: Option<bool>,
+    /// `active`, or `awaiting` for invitations not yet accepted.
+    #[serde(default)]
+    pub membership_state: Option<String>,
+}
+
 /// `GET /users/:id/events` (<https://docs.gitlab.com/api/events/>).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Event {

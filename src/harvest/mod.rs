@@ -14,6 +14,7 @@ mod merge_requests;
 mod oncall;
 pub(crate) mod paging;
 mod reviews;
+pub mod team;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
@@ -29,6 +30,8 @@ pub enum HarvestError {
         username: String,
         gitlab_url: String,
     },
+    #[error("unknown GitLab group `{group}`, or the token cannot see it\n  hint: use the group's full path, as in its URL (e.g. gitlab-org/quality); check --gitlab-url")]
+    UnknownGroup { group: String },
     #[error("{0}")]
     Gitlab(#[from] GitlabError),
 }
@@ -36,6 +39,8 @@ pub enum HarvestError {
 #[derive(Debug, Clone)]
 pub struct HarvestRequest {
     pub usernames: Vec<String>,
+    /// People already resolved (e.g. from a group's members): no user lookup for them.
+    pub known: Vec<Subject>,
     pub period: Period,
     pub page_size: u32,
     pub generated_at: DateTime<Utc>,
@@ -147,7 +152,14 @@ async fn harvest_subject(
     progress: &Progress,
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
     let lookup = RequestCounter::default();
-    let subject = find_user(client, username, gitlab_url, &lookup).await?;
+    let known = request
+        .known
+        .iter()
+        .find(|s| s.username.eq_ignore_ascii_case(username) && s.id.is_some());
+    let subject = match known {
+        Some(subject) => subject.clone(),
+        None => find_user(client, username, gitlab_url, &lookup).await?,
+    };
     let counters: [RequestCounter; 7] = Default::default();
     let [events_counter, mr_counter, review_counter, issue_counter, incident_counter, epic_counter, oncall_counter] =
         &counters;

@@ -1,13 +1,17 @@
-//! Markdown escaping and the handlebars helpers the report templates use.
+//! Escaping for every output format, and the handlebars helpers the report templates use.
 //!
 //! Everything that comes from GitLab (titles, labels, project paths, even URLs) is untrusted: the
-//! Markdown templates escape every `{{value}}` with [`escape_markdown`], and the helpers that emit
-//! Markdown syntax themselves (`link`, `code`) sanitise their own input.
+//! Markdown templates escape every `{{value}}` with [`escape_markdown`], the HTML templates with
+//! [`escape_html`], and the helpers that emit markup themselves (`link`, `code`, `inline`) come in
+//! a Markdown and an HTML flavour that sanitise their own input. CSV cells go through
+//! [`csv_field`], which also defuses spreadsheet formulas.
 
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
 };
 use url::{Position, Url};
+
+use crate::classify::Strength;
 
 /// Escapes text so that it renders literally in GitLab Flavored Markdown.
 ///
@@ -137,14 +141,149 @@ pub fn markdown_link(text: &str, url: &str) -> String {
     }
 }
 
-/// Registers the helpers every report template can use.
+/// Escapes text for HTML element content and quoted attribute values: the characters
+/// handlebars escapes by default, minus the bidirectional overrides that can make a title read
+/// differently from what it links to.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&#x27;"),
+            '`' => out.push_str("&#x60;"),
+            '=' => out.push_str("&#x3D;"),
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {}
+            // Other control characters have no business in a report and some break email.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `<a href="url">text</a>` when `url` is a safe http(s) URL; otherwise the text alone, followed
+/// by the URL in a `<code>` so a reader still sees where it pointed.
+pub fn html_link(text: &str, url: &str) -> String {
+    let shown = if text.trim().is_empty() { url } else { text };
+    match safe_url(url) {
+        Some(url) => format!(
+            "<a href=\"{}\">{}</a>",
+            escape_html(&url),
+            escape_html(shown)
+        ),
+        None if url.trim().is_empty() || shown == url => escape_html(shown),
+        None => format!("{} (<code>{}</code>)", escape_html(shown), escape_html(url)),
+    }
+}
+
+/// Escaped HTML in which `` `backticked` `` parts become `<code>`, as [`inline_markdown`] does
+/// for Markdown.
+pub fn inline_html(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    for (n, part) in parts.iter().enumerate() {
+        let quoted = n % 2 == 1;
+        let closed = n + 1 < parts.len();
+        if quoted && closed && !part.trim().is_empty() {
+            out.push_str("<code>");
+            out.push_str(&escape_html(part));
+            out.push_str("</code>");
+        } else {
+            if quoted {
+                out.push_str("&#x60;");
+            }
+            out.push_str(&escape_html(part));
+            if quoted && closed {
+                out.push_str("&#x60;");
+            }
+        }
+    }
+    out
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled.
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
+/// first) gets a leading `'`, so a GitLab title cannot become `=HYPERLINK(…)` in someone's
+/// spreadsheet. Numbers are written by the caller, not through here.
+pub fn csv_field(text: &str) -> String {
+    let guarded = matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    );
+    let needs_quotes = guarded
+        || text.contains([',', '"', '\n', '\r'])
+        || text.starts_with(' ')
+        || text.ends_with(' ');
+    let mut out = String::with_capacity(text.len() + 3);
+    if needs_quotes {
+        out.push('"');
+    }
+    if guarded {
+        out.push('\'');
+    }
+    for c in text.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if needs_quotes {
+        out.push('"');
+    }
+    out
+}
+
+/// Heatmap colours per strength: a light-to-dark blue scale, each with a text colour of at least
+/// 6.5:1 contrast, so the letter in a cell stays readable and colour-blind readers can tell the
+/// steps apart by lightness (and by the letter).
+pub fn strength_colors(strength: Strength) -> (&'static str, &'static str) {
+    match strength {
+        Strength::Strong => ("#1e4f8a", "#ffffff"),
+        Strength::Moderate => ("#6fa8dc", "#0a1f36"),
+        Strength::Weak => ("#d6e6f5", "#0a1f36"),
+        Strength::None => ("#f3f4f6", "#4b5563"),
+    }
+}
+
+fn strength_param(h: &Helper<'_>) -> Strength {
+    match h
+        .param(0)
+        .and_then(|p| p.value().as_str())
+        .unwrap_or_default()
+    {
+        "strong" => Strength::Strong,
+        "moderate" => Strength::Moderate,
+        "weak" => Strength::Weak,
+        _ => Strength::None,
+    }
+}
+
+/// Registers the helpers of the Markdown templates.
 pub(super) fn register(registry: &mut Handlebars<'_>) {
     registry.register_helper("link", Box::new(link_helper));
     registry.register_helper("code", Box::new(code_helper));
     registry.register_helper("inline", Box::new(inline_helper));
+    register_common(registry);
+}
+
+/// Registers the helpers of the HTML templates: the same names, emitting HTML.
+pub(super) fn register_html(registry: &mut Handlebars<'_>) {
+    registry.register_helper("link", Box::new(html_link_helper));
+    registry.register_helper("code", Box::new(html_code_helper));
+    registry.register_helper("inline", Box::new(html_inline_helper));
+    register_common(registry);
+}
+
+fn register_common(registry: &mut Handlebars<'_>) {
     registry.register_helper("join", Box::new(join_helper));
     registry.register_helper("plural", Box::new(plural_helper));
     registry.register_helper("fixed", Box::new(fixed_helper));
+    registry.register_helper("strength_letter", Box::new(strength_letter_helper));
+    registry.register_helper("strength_bg", Box::new(strength_bg_helper));
+    registry.register_helper("strength_fg", Box::new(strength_fg_helper));
 }
 
 fn param_text(h: &Helper<'_>, index: usize) -> String {
@@ -200,6 +339,85 @@ fn inline_helper(
     require_params(h, 1, "{{inline TEXT}}")?;
     out.write(&inline_markdown(&param_text(h, 0)))?;
     Ok(())
+}
+
+/// `{{link title url}}` in HTML templates: an `<a>` for http(s) URLs only, escaped.
+fn html_link_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    require_params(h, 2, "{{link TEXT URL}}")?;
+    out.write(&html_link(&param_text(h, 0), &param_text(h, 1)))?;
+    Ok(())
+}
+
+/// `{{code value}}` in HTML templates: `<code>` around the escaped value.
+fn html_code_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    require_params(h, 1, "{{code VALUE}}")?;
+    let text = param_text(h, 0);
+    if !text.trim().is_empty() {
+        out.write(&format!("<code>{}</code>", escape_html(&text)))?;
+    }
+    Ok(())
+}
+
+/// `{{inline why}}` in HTML templates: escaped text with `` `backticked` `` parts in `<code>`.
+fn html_inline_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    require_params(h, 1, "{{inline TEXT}}")?;
+    out.write(&inline_html(&param_text(h, 0)))?;
+    Ok(())
+}
+
+/// `{{strength_letter strength}}`: S, M, W, or · for none — what a heatmap cell shows.
+fn strength_letter_helper(
+    h: &Helper<'_>,
+    r: &Handlebars<'_>,
+    _: &Context,
+    rc: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    require_params(h, 1, "{{strength_letter STRENGTH}}")?;
+    let letter = super::team_view::strength_letter(strength_param(h));
+    write_value(r, rc, out, &letter.to_string())
+}
+
+/// `{{strength_bg strength}}`: the heatmap background colour, `#rrggbb`.
+fn strength_bg_helper(
+    h: &Helper<'_>,
+    r: &Handlebars<'_>,
+    _: &Context,
+    rc: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    require_params(h, 1, "{{strength_bg STRENGTH}}")?;
+    write_value(r, rc, out, strength_colors(strength_param(h)).0)
+}
+
+/// `{{strength_fg strength}}`: the text colour that goes with `strength_bg`.
+fn strength_fg_helper(
+    h: &Helper<'_>,
+    r: &Handlebars<'_>,
+    _: &Context,
+    rc: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    require_params(h, 1, "{{strength_fg STRENGTH}}")?;
+    write_value(r, rc, out, strength_colors(strength_param(h)).1)
 }
 
 /// `{{join list ", "}}`: the list's values joined, then escaped like any value.
@@ -357,6 +575,54 @@ mod tests {
         assert_eq!(inline_markdown("path `a*b` and `c"), r"path `a*b` and \`c");
         assert_eq!(inline_markdown("empty `` pair"), r"empty \`\` pair");
         assert_eq!(inline_markdown("no ticks_here"), r"no ticks\_here");
+    }
+
+    #[test]
+    fn html_escaping_and_links() {
+        assert_eq!(
+            escape_html("<script>alert(1)</script> \"a\" 'b' `c` d=e & f"),
+            "&lt;script&gt;alert(1)&lt;/script&gt; &quot;a&quot; &#x27;b&#x27; &#x60;c&#x60; d&#x3D;e &amp; f"
+        );
+        assert_eq!(escape_html("evil\u{202E}txt\u{0}"), "eviltxt ");
+        assert_eq!(
+            html_link("a<b>", "https://h.example/x?y=1&z=\"2\""),
+            "<a href=\"https://h.example/x?y&#x3D;1&amp;z&#x3D;%222%22\">a&lt;b&gt;</a>"
+        );
+        assert_eq!(
+            html_link("t", "javascript:alert(1)"),
+            "t (<code>javascript:alert(1)</code>)"
+        );
+        assert_eq!(
+            html_link("\"><img src=x onerror=alert(1)>", "data:text/html,x"),
+            "&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt; (<code>data:text/html,x</code>)"
+        );
+        assert_eq!(html_link("t", ""), "t");
+        assert_eq!(
+            inline_html("labelled `a<b>` and `c"),
+            "labelled <code>a&lt;b&gt;</code> and &#x60;c"
+        );
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("=1+2"), "\"'=1+2\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://evil\",\"x\")"),
+            "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""
+        );
+        for formula in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(
+                csv_field(formula).starts_with("\"'"),
+                "{formula:?} -> {}",
+                csv_field(formula)
+            );
+        }
+        assert_eq!(csv_field("a-b"), "a-b", "only a leading sign is a formula");
+        assert_eq!(csv_field(""), "");
     }
 
     #[test]

@@ -1,15 +1,23 @@
-//! Reports: a classified snapshot rendered as GitLab-flavoured Markdown through handlebars
-//! templates, or as JSON.
+//! Reports: a classified snapshot rendered as GitLab-flavoured Markdown or self-contained HTML
+//! through handlebars templates, or as JSON or CSV.
 //!
 //! Templates are built in (`templates/*.hbs`), replaced by same-named files in the configured
-//! `templates_dir`, and for one run by `--template FILE`. `view` groups and sorts the snapshot
-//! in Rust, so templates only lay out; `helpers` holds the Markdown escaping that makes every
-//! `{{value}}` from GitLab safe by default. Dates come from the snapshot, never the clock, so the
-//! same snapshot always renders the same report.
+//! `templates_dir`, and for one run by `--template FILE`. `view` and `team_view` group, sort and
+//! summarise the snapshot in Rust, so templates only lay out; `helpers` holds the escaping that
+//! makes every `{{value}}` from GitLab safe by default — Markdown escaping for `*.md.hbs`, HTML
+//! escaping for `*.html.hbs`, in two registries so one never gets the other's. Dates come from
+//! the snapshot, never the clock, so the same snapshot always renders the same report.
+//!
+//! [`RenderOptions`] carry what depends on the audience: team reports leave confidential items
+//! out unless asked, and say how many they left out.
 
+mod csv;
 mod helpers;
+mod team_view;
 mod view;
 
+#[cfg(test)]
+mod team_tests;
 #[cfg(test)]
 mod tests;
 
@@ -23,14 +31,34 @@ use handlebars::{Handlebars, RenderError, TemplateError};
 use crate::framework::Framework;
 use crate::model::Snapshot;
 
-pub use helpers::{code_span, escape_markdown, markdown_link, safe_url};
-pub use view::{BragView, TeamView};
+pub use helpers::{
+    code_span, csv_field, escape_html, escape_markdown, html_link, markdown_link, safe_url,
+    strength_colors,
+};
+pub use team_view::{TeamOverview, TeamView, TEAM_OVERVIEW_FORMAT};
+pub use view::BragView;
 
 /// The templates shipped in the binary, by file name. Users copy them to start their own.
 const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("brag.md.hbs", include_str!("../../templates/brag.md.hbs")),
     ("team.md.hbs", include_str!("../../templates/team.md.hbs")),
     ("item.md.hbs", include_str!("../../templates/item.md.hbs")),
+    (
+        "brag.html.hbs",
+        include_str!("../../templates/brag.html.hbs"),
+    ),
+    (
+        "team.html.hbs",
+        include_str!("../../templates/team.html.hbs"),
+    ),
+    (
+        "item.html.hbs",
+        include_str!("../../templates/item.html.hbs"),
+    ),
+    (
+        "style.html.hbs",
+        include_str!("../../templates/style.html.hbs"),
+    ),
 ];
 
 /// The registry name of the `--template FILE` template (not a valid file stem, so it cannot
@@ -40,6 +68,41 @@ const OVERRIDE_NAME: &str = "--template";
 /// The built-in templates as `(file name, contents)`, e.g. for writing them out to customise.
 pub fn builtin_templates() -> &'static [(&'static str, &'static str)] {
     BUILTIN_TEMPLATES
+}
+
+/// What a rendering depends on besides the snapshot: its audience, and what to compare with.
+///
+/// `Default` is what [`Renderer::render`] does: everything included, no comparison (a brag
+/// document for its own subject). [`RenderOptions::for_audience`] gives each kind's default.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Show confidential items (confidential issues and epics, items from private projects).
+    /// When false they are left out of every format, and the report says how many were hidden,
+    /// per person and in total.
+    pub include_confidential: bool,
+    /// The previous period's classified snapshot: team reports then show what changed, per
+    /// person and per area. Ignored by brag reports.
+    pub compare: Option<Snapshot>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            include_confidential: true,
+            compare: None,
+        }
+    }
+}
+
+impl RenderOptions {
+    /// The default for a report kind: a brag document is for its subject and shows everything;
+    /// a team report goes to a wider audience and leaves confidential items out.
+    pub fn for_audience(kind: ReportKind) -> Self {
+        RenderOptions {
+            include_confidential: kind == ReportKind::Brag,
+            compare: None,
+        }
+    }
 }
 
 /// Which report to render.
@@ -143,7 +206,7 @@ pub enum ReportError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: template files must be named NAME.md.hbs (brag.md.hbs, team.md.hbs, item.md.hbs, or a partial of your own); only Markdown templates are supported so far\n  hint: rename the file, or move it out of the templates directory")]
+    #[error("{path}: template files must be named NAME.md.hbs or NAME.html.hbs (brag, team and item for either, style.html.hbs, or a partial of your own)\n  hint: rename the file, or move it out of the templates directory")]
     TemplateName { path: String },
     #[error("{path}{}: invalid template: {reason}\n  hint: fix the handlebars syntax there, or remove the file to use the built-in template", location(.line, .column))]
     Template {
@@ -159,10 +222,10 @@ pub enum ReportError {
         column: Option<usize>,
         reason: String,
     },
-    #[error("--format {format} is not available for {kind} reports yet; use md or json")]
-    Unsupported { kind: ReportKind, format: Format },
-    #[error("--template cannot be used with --format json: the JSON output is the snapshot itself, not a template\n  hint: drop --template, or use --format md")]
+    #[error("--template cannot be used with --format json: the JSON output is data, not a template\n  hint: drop --template, or use --format md or html")]
     TemplateWithJson,
+    #[error("--template cannot be used with --format csv: the CSV columns are fixed\n  hint: drop --template, or use --format md or html")]
+    TemplateWithCsv,
     #[error("unknown report format {value:?}: use md, json, html or csv")]
     UnknownFormat { value: String },
     #[error("unknown report kind {value:?}: use brag or team")]
@@ -183,6 +246,8 @@ fn location(line: &Option<usize>, column: &Option<usize>) -> String {
 pub struct Renderer {
     /// Markdown templates: `{{value}}` is Markdown-escaped, not HTML-escaped.
     markdown: Handlebars<'static>,
+    /// HTML templates: `{{value}}` is HTML-escaped, never Markdown-escaped.
+    html: Handlebars<'static>,
     /// Registry name → where the template came from (a path, or `built-in templates/…`).
     origins: HashMap<String, String>,
     /// Whether `--template FILE` replaces the kind's template for this run.
@@ -202,8 +267,13 @@ impl Renderer {
         markdown.set_strict_mode(true);
         markdown.register_escape_fn(helpers::escape_markdown);
         helpers::register(&mut markdown);
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        html.register_escape_fn(helpers::escape_html);
+        helpers::register_html(&mut html);
         let mut renderer = Renderer {
             markdown,
+            html,
             origins: HashMap::new(),
             has_override: false,
         };
@@ -219,14 +289,22 @@ impl Renderer {
             }
         }
         if let Some(path) = template_file {
+            // The format is chosen per render, so the file is ready in both registries.
             let source = read_template(path)?;
-            renderer.add(OVERRIDE_NAME, &source, path.display().to_string())?;
+            let origin = path.display().to_string();
+            for registry in [&mut renderer.markdown, &mut renderer.html] {
+                registry
+                    .register_template_string(OVERRIDE_NAME, &source)
+                    .map_err(|e| template_error(&origin, &e))?;
+            }
+            renderer.origins.insert(OVERRIDE_NAME.to_string(), origin);
             renderer.has_override = true;
         }
         Ok(renderer)
     }
 
-    /// Renders `snapshot` (normally classified) as a `kind` report in `format`.
+    /// Renders `snapshot` (normally classified) as a `kind` report in `format`, with everything
+    /// included: [`RenderOptions::default`].
     pub fn render(
         &self,
         kind: ReportKind,
@@ -234,32 +312,90 @@ impl Renderer {
         snapshot: &Snapshot,
         framework: &Framework,
     ) -> Result<String, ReportError> {
+        self.render_with(kind, format, snapshot, framework, &RenderOptions::default())
+    }
+
+    /// Renders `snapshot` as a `kind` report in `format` for an audience: see [`RenderOptions`].
+    ///
+    /// | kind | md, html | json | csv |
+    /// |---|---|---|---|
+    /// | brag | `brag.*.hbs` over [`BragView`] | the snapshot (less hidden items) | one row per item |
+    /// | team | `team.*.hbs` over [`TeamView`] | [`TeamOverview`] | one row per person × competency |
+    pub fn render_with(
+        &self,
+        kind: ReportKind,
+        format: Format,
+        snapshot: &Snapshot,
+        framework: &Framework,
+        options: &RenderOptions,
+    ) -> Result<String, ReportError> {
         match format {
-            Format::Json if self.has_override => Err(ReportError::TemplateWithJson),
-            Format::Json => Ok(snapshot.to_json()),
-            Format::Html | Format::Csv => Err(ReportError::Unsupported { kind, format }),
-            Format::Markdown => {
-                let data = match kind {
-                    ReportKind::Brag => serde_json::to_value(view::brag(snapshot, framework)),
-                    ReportKind::Team => serde_json::to_value(view::team(snapshot, framework)),
+            Format::Json if self.has_override => return Err(ReportError::TemplateWithJson),
+            Format::Csv if self.has_override => return Err(ReportError::TemplateWithCsv),
+            _ => {}
+        }
+        let scope = view::Scope::new(snapshot, options.include_confidential);
+        match kind {
+            ReportKind::Brag => match format {
+                Format::Json => Ok(brag_json(snapshot, &scope)),
+                Format::Csv => Ok(csv::brag(&scope)),
+                Format::Markdown | Format::Html => {
+                    self.template(kind, format, &view::brag(&scope, framework))
                 }
-                .expect("view models serialise");
-                let name = if self.has_override {
-                    OVERRIDE_NAME.to_string()
-                } else {
-                    format!("{kind}.md")
-                };
-                let text = self
-                    .markdown
-                    .render(&name, &data)
-                    .map_err(|e| self.render_error(&name, e))?;
-                Ok(tidy_markdown(&text))
+            },
+            ReportKind::Team => {
+                let previous = options
+                    .compare
+                    .as_ref()
+                    .map(|p| view::Scope::new(p, options.include_confidential));
+                let team = team_view::team(&scope, framework, previous.as_ref());
+                match format {
+                    Format::Json => {
+                        let mut text = serde_json::to_string_pretty(&team.overview())
+                            .expect("the team overview serialises");
+                        text.push('\n');
+                        Ok(text)
+                    }
+                    Format::Csv => Ok(csv::team(&team)),
+                    Format::Markdown | Format::Html => self.template(kind, format, &team),
+                }
             }
         }
     }
 
+    /// Lays out a view model with the kind's template for `format` (Markdown or HTML).
+    fn template(
+        &self,
+        kind: ReportKind,
+        format: Format,
+        view: &impl serde::Serialize,
+    ) -> Result<String, ReportError> {
+        let data = serde_json::to_value(view).expect("view models serialise");
+        let registry = match format {
+            Format::Html => &self.html,
+            _ => &self.markdown,
+        };
+        let name = if self.has_override {
+            OVERRIDE_NAME.to_string()
+        } else {
+            format!("{kind}.{}", format.extension())
+        };
+        let text = registry
+            .render(&name, &data)
+            .map_err(|e| self.render_error(&name, e))?;
+        Ok(match format {
+            Format::Html => tidy_html(&text),
+            _ => tidy_markdown(&text),
+        })
+    }
+
     fn add(&mut self, name: &str, source: &str, origin: String) -> Result<(), ReportError> {
-        self.markdown
+        let registry = if name.ends_with(".html") {
+            &mut self.html
+        } else {
+            &mut self.markdown
+        };
+        registry
             .register_template_string(name, source)
             .map_err(|e| template_error(&origin, &e))?;
         self.origins.insert(name.to_string(), origin);
@@ -321,7 +457,8 @@ fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, Repor
         if !path.is_file() {
             continue;
         }
-        if !name.ends_with(".md") || name == ".md" {
+        let kind = name.trim_end_matches(".md").trim_end_matches(".html");
+        if !(name.ends_with(".md") || name.ends_with(".html")) || kind.is_empty() {
             return Err(ReportError::TemplateName {
                 path: path.display().to_string(),
             });
@@ -330,6 +467,33 @@ fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, Repor
     }
     found.sort();
     Ok(found)
+}
+
+/// The brag JSON: the classified snapshot, less the items the audience may not see; the number
+/// left out is recorded as `hidden_confidential` so a reader knows the list is not complete.
+fn brag_json(snapshot: &Snapshot, scope: &view::Scope<'_>) -> String {
+    let hidden = scope.hidden_total();
+    if hidden == 0 {
+        return snapshot.to_json();
+    }
+    let mut shown = snapshot.clone();
+    shown.items.retain(|i| !i.confidential);
+    shown.extra.insert(
+        "hidden_confidential".into(),
+        serde_json::Value::from(hidden),
+    );
+    shown.to_json()
+}
+
+/// Drops the whitespace-only lines that template control lines leave behind (HTML does not
+/// need them, and the file diffs cleanly) and ends the text with one newline.
+fn tidy_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Collapses the blank lines that template control lines leave behind and ends the text with

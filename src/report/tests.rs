@@ -1,5 +1,6 @@
 //! Report tests: structure of the rendered Markdown, escaping, template overrides, errors, and
-//! golden files for the bundled demo snapshot (set `UPDATE_GOLDEN=1` to rewrite them).
+//! golden files for the bundled demo snapshot (set `UPDATE_GOLDEN=1` to rewrite them). Team
+//! formats (HTML, JSON, CSV, compare, audience) are tested in `team_tests`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,13 +14,13 @@ use crate::model::{
 
 const DEMO: &str = include_str!("../../data/demo/snapshot.json");
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(super) fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("test timestamp")
 }
 
 /// A small framework with the real ids and shortened texts, so tests do not depend on the
 /// built-in framework's wording.
-fn framework() -> Framework {
+pub(super) fn framework() -> Framework {
     let areas = [
         ("accountability", "Accountability"),
         ("credibility", "Credibility"),
@@ -100,7 +101,7 @@ fn framework() -> Framework {
     }
 }
 
-fn matched(id: &str, score: f64, rule: &str, reasons: &[&str]) -> CompetencyMatch {
+pub(super) fn matched(id: &str, score: f64, rule: &str, reasons: &[&str]) -> CompetencyMatch {
     CompetencyMatch {
         id: id.into(),
         score,
@@ -109,7 +110,7 @@ fn matched(id: &str, score: f64, rule: &str, reasons: &[&str]) -> CompetencyMatc
     }
 }
 
-fn mr(subject: &str, n: u32, title: &str, project: &str, merged: &str) -> Item {
+pub(super) fn mr(subject: &str, n: u32, title: &str, project: &str, merged: &str) -> Item {
     let mut item = Item::new(
         ItemKind::MergeRequest,
         Role::Author,
@@ -267,13 +268,13 @@ fn render(kind: ReportKind, snapshot: &Snapshot) -> String {
 }
 
 /// Byte offset of `needle` in `text`, failing the test with the text when missing.
-fn pos(text: &str, needle: &str) -> usize {
+pub(super) fn pos(text: &str, needle: &str) -> usize {
     text.find(needle)
         .unwrap_or_else(|| panic!("{needle:?} not found in:\n{text}"))
 }
 
 /// The text between `start` and the next line starting with `#`.
-fn section<'t>(text: &'t str, start: &str) -> &'t str {
+pub(super) fn section<'t>(text: &'t str, start: &str) -> &'t str {
     let from = pos(text, start) + start.len();
     let rest = &text[from..];
     let end = rest.find("\n#").map_or(rest.len(), |n| n + 1);
@@ -569,14 +570,18 @@ fn team_report_has_totals_and_competency_counts() {
         "2026-09-09T09:00:00Z",
     ));
     let out = render(ReportKind::Team, &s);
-    assert!(out.contains("| Person | merge requests authored | merge requests reviewed | Total | Competencies evidenced |\n| --- | ---: | ---: | ---: | ---: |\n"), "{out}");
+    assert!(out.contains("| Person | merge requests authored | merge requests reviewed | Total | Competencies evidenced | Strongest areas |\n| --- | ---: | ---: | ---: | ---: | --- |\n"), "{out}");
     assert!(
-        out.contains("| Sam Rivera (\\@sam.rivera) | 5 | 1 | 6 | 4 of 10 |\n"),
+        out.contains("| Sam Rivera (\\@sam.rivera) | 5 | 1 | 6 | 4 of 10 | Staff technical competencies (2 moderate); Accountability (1 moderate) |\n"),
         "{out}"
     );
     assert!(
-        out.contains("| Alex Kim (\\@alex.kim) | 1 | 0 | 1 | 0 of 10 |\n"),
+        out.contains("| Alex Kim (\\@alex.kim) | 1 | 0 | 1 | 0 of 10 | — |\n"),
         "{out}"
+    );
+    assert!(
+        out.contains("| Sam Rivera | `M···` | `·W` | `··` | `MM` |\n"),
+        "strength by area: {out}"
     );
     let sam = section(&out, "## Sam Rivera (\\@sam.rivera)");
     assert!(
@@ -609,22 +614,16 @@ fn json_is_the_snapshot() {
 }
 
 #[test]
-fn html_and_csv_are_not_available_yet() {
+fn every_kind_renders_in_every_format() {
     let renderer = Renderer::new(None, None).unwrap();
-    let err = renderer
-        .render(ReportKind::Brag, Format::Html, &snapshot(), &framework())
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "--format html is not available for brag reports yet; use md or json"
-    );
-    let err = renderer
-        .render(ReportKind::Team, Format::Csv, &snapshot(), &framework())
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "--format csv is not available for team reports yet; use md or json"
-    );
+    for kind in [ReportKind::Brag, ReportKind::Team] {
+        for format in Format::ALL {
+            let out = renderer
+                .render(kind, format, &snapshot(), &framework())
+                .unwrap_or_else(|e| panic!("{kind} {format}: {e}"));
+            assert!(out.ends_with('\n'), "{kind} {format}");
+        }
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -788,7 +787,18 @@ fn templates_dir_errors_are_clear() {
 #[test]
 fn builtin_templates_parse_and_are_listed() {
     let names: Vec<&str> = builtin_templates().iter().map(|(n, _)| *n).collect();
-    assert_eq!(names, ["brag.md.hbs", "team.md.hbs", "item.md.hbs"]);
+    assert_eq!(
+        names,
+        [
+            "brag.md.hbs",
+            "team.md.hbs",
+            "item.md.hbs",
+            "brag.html.hbs",
+            "team.html.hbs",
+            "item.html.hbs",
+            "style.html.hbs"
+        ]
+    );
 }
 
 #[test]
@@ -895,7 +905,7 @@ type Matches = &'static [(&'static str, f64, &'static str, &'static [&'static st
 
 /// The demo snapshot with hand-written classifications, so the golden files do not depend on
 /// the classify module's rules.
-fn classified_demo() -> Snapshot {
+pub(super) fn classified_demo() -> Snapshot {
     let mut s = demo();
     let attach: &[(&str, Matches)] = &[
         (
@@ -1014,7 +1024,7 @@ fn classified_demo() -> Snapshot {
     s
 }
 
-fn check_golden(file: &str, actual: &str) {
+pub(super) fn check_golden(file: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("src/report/testdata")
         .join(file);

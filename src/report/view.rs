@@ -1,4 +1,5 @@
 //! View models: the snapshot grouped, sorted and summarised in Rust, so templates only lay out.
+//! This file holds the brag view and what every report shares; `team_view` builds on it.
 //!
 //! Every field is always present (absent values serialise as `null`), which lets the registry run
 //! in strict mode: a typo in a user's template is an error, not a silently empty report.
@@ -20,16 +21,6 @@ pub struct BragView {
     pub subjects: Vec<SubjectBrag>,
 }
 
-/// Data for `team.md`: everyone side by side.
-#[derive(Debug, Serialize)]
-pub struct TeamView {
-    #[serde(flatten)]
-    pub header: Header,
-    /// The kinds present anywhere in the snapshot, in a fixed order: the summary table's columns.
-    pub kinds: Vec<KindCount>,
-    pub people: Vec<PersonTeam>,
-}
-
 /// What every report starts with.
 #[derive(Debug, Serialize)]
 pub struct Header {
@@ -47,7 +38,13 @@ pub struct Header {
     pub classified: bool,
     /// Every source that did not complete, for all subjects.
     pub warnings: Vec<Warning>,
+    /// Every source skipped or completed with a note, for all subjects.
+    pub notices: Vec<Warning>,
     pub multiple_subjects: bool,
+    /// False when confidential items are left out for this report's audience.
+    pub include_confidential: bool,
+    /// Confidential items left out, for all subjects (0 when they are included).
+    pub hidden_confidential: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,16 +79,27 @@ pub struct KindCount {
     pub label: &'static str,
     /// Always plural, for column headers: "merge requests authored".
     pub label_plural: &'static str,
+    /// A narrow column header: "MRs authored", "Issues".
+    pub label_short: &'static str,
 }
 
 impl KindCount {
-    fn new(kind: ItemKind, count: usize) -> Self {
+    pub(super) fn new(kind: ItemKind, count: usize) -> Self {
         let (singular, plural) = kind_total_labels(kind);
         KindCount {
             kind,
             count,
             label: if count == 1 { singular } else { plural },
             label_plural: plural,
+            label_short: match kind {
+                ItemKind::MergeRequest => "MRs authored",
+                ItemKind::Review => "MRs reviewed",
+                ItemKind::Issue => "Issues",
+                ItemKind::Epic => "Epics",
+                ItemKind::Incident => "Incidents",
+                ItemKind::OncallShift => "On-call shifts",
+                ItemKind::Interview => "Interviews",
+            },
         }
     }
 }
@@ -129,6 +137,8 @@ pub struct PersonHeader {
     /// This person's sources that were skipped (a feature the instance lacks, nothing
     /// configured) or completed with a note (e.g. events older than GitLab keeps).
     pub notices: Vec<Warning>,
+    /// This person's confidential items left out of the report (0 when they are included).
+    pub hidden_confidential: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -156,7 +166,7 @@ pub struct AreaGap {
     pub competencies: Vec<CompetencyRef>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CompetencyRef {
     pub id: String,
     pub title: String,
@@ -200,30 +210,8 @@ pub struct Evidence {
     pub why: String,
 }
 
-/// One person's row and section in the team report.
-#[derive(Debug, Serialize)]
-pub struct PersonTeam {
-    #[serde(flatten)]
-    pub person: PersonHeader,
-    /// Counts aligned with the team's `kinds`, zeros included, for table rows.
-    pub counts: Vec<usize>,
-    /// Competencies with evidence, in framework order (unknown ids last).
-    pub competencies: Vec<CompetencyCount>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CompetencyCount {
-    pub id: String,
-    pub title: String,
-    pub area: String,
-    pub area_title: String,
-    pub strength: Strength,
-    /// Items evidencing it.
-    pub count: usize,
-}
-
 /// Totals labels for a kind: (singular, plural).
-fn kind_total_labels(kind: ItemKind) -> (&'static str, &'static str) {
+pub(super) fn kind_total_labels(kind: ItemKind) -> (&'static str, &'static str) {
     match kind {
         ItemKind::MergeRequest => ("merge request authored", "merge requests authored"),
         ItemKind::Review => ("merge request reviewed", "merge requests reviewed"),
@@ -231,7 +219,7 @@ fn kind_total_labels(kind: ItemKind) -> (&'static str, &'static str) {
     }
 }
 
-fn kind_singular(kind: ItemKind) -> &'static str {
+pub(super) fn kind_singular(kind: ItemKind) -> &'static str {
     match kind {
         ItemKind::MergeRequest => "merge request",
         ItemKind::Review => "review",
@@ -245,16 +233,16 @@ fn kind_singular(kind: ItemKind) -> &'static str {
 
 /// The area used for competency ids the framework does not know (e.g. classified with another
 /// framework): shown rather than dropped.
-const UNKNOWN_AREA: &str = "other";
+pub(super) const UNKNOWN_AREA: &str = "other";
 
-pub fn brag(snapshot: &Snapshot, framework: &Framework) -> BragView {
+pub(super) fn brag(scope: &Scope<'_>, framework: &Framework) -> BragView {
     let index = FrameworkIndex::new(framework);
-    let subjects = subjects(snapshot)
+    let subjects = subjects(scope.snapshot)
         .into_iter()
         .map(|(username, name)| {
-            let items = items_of(snapshot, &username);
-            let person = person_header(snapshot, &index, &username, name, &items);
-            let areas = evidence_by_area(&index, &items);
+            let items = scope.items_of(&username);
+            let person = person_header(scope, &index, &username, name, items);
+            let areas = evidence_by_area(&index, items);
             let evidenced: BTreeSet<&str> = areas
                 .iter()
                 .flat_map(|a| a.competencies.iter().map(|c| c.id.as_str()))
@@ -275,61 +263,68 @@ pub fn brag(snapshot: &Snapshot, framework: &Framework) -> BragView {
         })
         .collect();
     BragView {
-        header: header(snapshot, framework),
+        header: header(scope, framework),
         subjects,
     }
 }
 
-pub fn team(snapshot: &Snapshot, framework: &Framework) -> TeamView {
-    let index = FrameworkIndex::new(framework);
-    let present: BTreeSet<ItemKind> = snapshot.items.iter().map(|i| i.kind).collect();
-    let kinds: Vec<KindCount> = ItemKind::ALL
-        .into_iter()
-        .filter(|k| present.contains(k))
-        .map(|kind| {
-            KindCount::new(
-                kind,
-                snapshot.items.iter().filter(|i| i.kind == kind).count(),
-            )
-        })
-        .collect();
-    let people = subjects(snapshot)
-        .into_iter()
-        .map(|(username, name)| {
-            let items = items_of(snapshot, &username);
-            let person = person_header(snapshot, &index, &username, name, &items);
-            let counts = kinds
-                .iter()
-                .map(|k| items.iter().filter(|i| i.kind == k.kind).count())
-                .collect();
-            let competencies = evidence_by_area(&index, &items)
-                .into_iter()
-                .flat_map(|area| {
-                    area.competencies.into_iter().map(move |c| CompetencyCount {
-                        count: c.items.len(),
-                        strength: c.strength,
-                        id: c.id,
-                        title: c.title,
-                        area: area.id.clone(),
-                        area_title: area.title.clone(),
-                    })
-                })
-                .collect();
-            PersonTeam {
-                person,
-                counts,
-                competencies,
+/// What a report may show: the snapshot's items, less the confidential ones when the audience
+/// may not see them, grouped by subject once so that every view reads them cheaply.
+pub(super) struct Scope<'s> {
+    pub snapshot: &'s Snapshot,
+    pub include_confidential: bool,
+    /// Shown items per subject, in snapshot order.
+    by_subject: HashMap<&'s str, Vec<&'s Item>>,
+    /// Confidential items left out, per subject.
+    hidden: HashMap<&'s str, usize>,
+}
+
+impl<'s> Scope<'s> {
+    pub fn new(snapshot: &'s Snapshot, include_confidential: bool) -> Self {
+        let mut by_subject: HashMap<&str, Vec<&Item>> = HashMap::new();
+        let mut hidden: HashMap<&str, usize> = HashMap::new();
+        for item in &snapshot.items {
+            if item.confidential && !include_confidential {
+                *hidden.entry(item.subject.as_str()).or_default() += 1;
+            } else {
+                by_subject
+                    .entry(item.subject.as_str())
+                    .or_default()
+                    .push(item);
             }
-        })
-        .collect();
-    TeamView {
-        header: header(snapshot, framework),
-        kinds,
-        people,
+        }
+        Scope {
+            snapshot,
+            include_confidential,
+            by_subject,
+            hidden,
+        }
+    }
+
+    /// The items shown for one subject.
+    pub fn items_of(&self, username: &str) -> &[&'s Item] {
+        self.by_subject.get(username).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every item shown, in snapshot order.
+    pub fn items(&self) -> impl Iterator<Item = &'s Item> + '_ {
+        self.snapshot
+            .items
+            .iter()
+            .filter(|i| self.include_confidential || !i.confidential)
+    }
+
+    pub fn hidden_of(&self, username: &str) -> usize {
+        self.hidden.get(username).copied().unwrap_or(0)
+    }
+
+    pub fn hidden_total(&self) -> usize {
+        self.hidden.values().sum()
     }
 }
 
-fn header(snapshot: &Snapshot, framework: &Framework) -> Header {
+pub(super) fn header(scope: &Scope<'_>, framework: &Framework) -> Header {
+    let snapshot = scope.snapshot;
     let classified = snapshot.classification.is_some()
         || snapshot.items.iter().any(|i| !i.competencies.is_empty());
     Header {
@@ -340,11 +335,7 @@ fn header(snapshot: &Snapshot, framework: &Framework) -> Header {
             .generated_at
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         generated_on: snapshot.generated_at.format("%Y-%m-%d").to_string(),
-        period: PeriodView {
-            from: snapshot.period.from.to_string(),
-            to: snapshot.period.to.to_string(),
-            label: snapshot.period.label(),
-        },
+        period: period_view(&snapshot.period),
         framework: FrameworkView {
             id: framework.id.clone(),
             name: framework.name.clone(),
@@ -352,37 +343,47 @@ fn header(snapshot: &Snapshot, framework: &Framework) -> Header {
         },
         classified,
         warnings: snapshot.sources.iter().filter_map(warning).collect(),
+        notices: snapshot.sources.iter().filter_map(notice).collect(),
         multiple_subjects: subjects(snapshot).len() > 1,
+        include_confidential: scope.include_confidential,
+        hidden_confidential: scope.hidden_total(),
+    }
+}
+
+pub(super) fn period_view(period: &crate::model::Period) -> PeriodView {
+    PeriodView {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        label: period.label(),
     }
 }
 
 /// The snapshot's subjects in order, then anyone who has items but is not listed (a hand-edited
 /// or merged snapshot), so no evidence disappears.
-fn subjects(snapshot: &Snapshot) -> Vec<(String, Option<String>)> {
+pub(super) fn subjects(snapshot: &Snapshot) -> Vec<(String, Option<String>)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for s in &snapshot.subjects {
-        if seen.insert(s.username.clone()) {
+        if seen.insert(s.username.as_str()) {
             out.push((s.username.clone(), s.name.clone()));
         }
     }
     for item in &snapshot.items {
-        if seen.insert(item.subject.clone()) {
+        if seen.insert(item.subject.as_str()) {
             out.push((item.subject.clone(), None));
         }
     }
     out
 }
 
-fn items_of<'a>(snapshot: &'a Snapshot, username: &str) -> Vec<&'a Item> {
-    snapshot
-        .items
-        .iter()
-        .filter(|i| i.subject == username)
-        .collect()
+/// The name, or the username when GitLab gave none.
+pub(super) fn display_name(username: &str, name: Option<&str>) -> String {
+    name.filter(|n| !n.trim().is_empty())
+        .unwrap_or(username)
+        .to_string()
 }
 
-fn notice(source: &Source) -> Option<Warning> {
+pub(super) fn notice(source: &Source) -> Option<Warning> {
     let noteworthy = match source.status {
         SourceStatus::Skipped => true,
         SourceStatus::Ok => source.detail.is_some(),
@@ -396,7 +397,7 @@ fn notice(source: &Source) -> Option<Warning> {
     })
 }
 
-fn warning(source: &Source) -> Option<Warning> {
+pub(super) fn warning(source: &Source) -> Option<Warning> {
     matches!(source.status, SourceStatus::Partial | SourceStatus::Failed).then(|| Warning {
         source: source.name.clone(),
         subject: source.subject.clone(),
@@ -405,13 +406,14 @@ fn warning(source: &Source) -> Option<Warning> {
     })
 }
 
-fn person_header(
-    snapshot: &Snapshot,
+pub(super) fn person_header(
+    scope: &Scope<'_>,
     index: &FrameworkIndex<'_>,
     username: &str,
     name: Option<String>,
     items: &[&Item],
 ) -> PersonHeader {
+    let snapshot = scope.snapshot;
     let totals = ItemKind::ALL
         .into_iter()
         .map(|kind| KindCount::new(kind, items.iter().filter(|i| i.kind == kind).count()))
@@ -433,14 +435,11 @@ fn person_header(
     let evidenced: BTreeSet<&str> = items
         .iter()
         .flat_map(|i| i.competencies.iter().map(|m| m.id.as_str()))
-        .filter(|id| index.framework.competency(id).is_some())
+        .filter(|id| index.position.contains_key(id))
         .collect();
     PersonHeader {
         username: username.to_string(),
-        display_name: name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| username.to_string()),
+        display_name: display_name(username, name.as_deref()),
         name,
         totals,
         total: items.len(),
@@ -448,21 +447,22 @@ fn person_header(
         competencies_evidenced: evidenced.len(),
         warnings,
         notices,
+        hidden_confidential: scope.hidden_of(username),
     }
 }
 
 /// Framework order, precomputed once per report.
-struct FrameworkIndex<'f> {
-    framework: &'f Framework,
+pub(super) struct FrameworkIndex<'f> {
+    pub framework: &'f Framework,
     /// Competency id → position in the framework.
-    position: HashMap<&'f str, usize>,
+    pub position: HashMap<&'f str, usize>,
     /// Areas in framework order, then any area that competencies name but the framework does not
     /// list (shown under its id rather than lost).
-    areas: Vec<(String, String)>,
+    pub areas: Vec<(String, String)>,
 }
 
 impl<'f> FrameworkIndex<'f> {
-    fn new(framework: &'f Framework) -> Self {
+    pub fn new(framework: &'f Framework) -> Self {
         let position = framework
             .competencies
             .iter()
@@ -488,7 +488,7 @@ impl<'f> FrameworkIndex<'f> {
 }
 
 /// Each competency with its evidence, grouped by area in framework order.
-fn evidence_by_area(index: &FrameworkIndex<'_>, items: &[&Item]) -> Vec<AreaEvidence> {
+pub(super) fn evidence_by_area(index: &FrameworkIndex<'_>, items: &[&Item]) -> Vec<AreaEvidence> {
     // Best match per (competency, item): two rules may point one item at the same competency.
     let mut by_competency: BTreeMap<&str, BTreeMap<&str, (&Item, &CompetencyMatch)>> =
         BTreeMap::new();
@@ -563,7 +563,7 @@ fn evidence_by_area(index: &FrameworkIndex<'_>, items: &[&Item]) -> Vec<AreaEvid
     areas
 }
 
-fn gaps(index: &FrameworkIndex<'_>, evidenced: &BTreeSet<&str>) -> Vec<AreaGap> {
+pub(super) fn gaps(index: &FrameworkIndex<'_>, evidenced: &BTreeSet<&str>) -> Vec<AreaGap> {
     index
         .areas
         .iter()
@@ -588,7 +588,7 @@ fn gaps(index: &FrameworkIndex<'_>, evidenced: &BTreeSet<&str>) -> Vec<AreaGap> 
 }
 
 /// Oldest first; undated items last; then title and id so equal dates stay in a stable order.
-fn by_date(a: &ItemView, b: &ItemView) -> Ordering {
+pub(super) fn by_date(a: &ItemView, b: &ItemView) -> Ordering {
     match (&a.date, &b.date) {
         (Some(x), Some(y)) => x.cmp(y),
         (Some(_), None) => Ordering::Less,
@@ -599,7 +599,7 @@ fn by_date(a: &ItemView, b: &ItemView) -> Ordering {
     .then_with(|| a.id.cmp(&b.id))
 }
 
-fn evidence_view(item: &Item, m: &CompetencyMatch) -> Evidence {
+pub(super) fn evidence_view(item: &Item, m: &CompetencyMatch) -> Evidence {
     Evidence {
         item: item_view(item),
         score: (m.score * 100.0).round() / 100.0,
@@ -609,7 +609,7 @@ fn evidence_view(item: &Item, m: &CompetencyMatch) -> Evidence {
     }
 }
 
-fn item_view(item: &Item) -> ItemView {
+pub(super) fn item_view(item: &Item) -> ItemView {
     let role_detail = review_detail(item);
     let mut facts = Vec::new();
     match item.kind {

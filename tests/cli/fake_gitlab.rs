@@ -506,11 +506,47 @@ pub struct Dataset {
     pub time_zone_offset_hours: i32,
     /// Groups, epics and which epics API the instance has (`fake_gitlab/epics.rs`).
     pub epic_data: epics::EpicData,
+    /// `GET /groups/:id/members/all`, by group path.
+    pub group_members: BTreeMap<String, Vec<GroupMember>>,
+}
+
+/// A member as `/groups/:id/members/all` lists them.
+#[derive(Debug, Clone)]
+pub struct GroupMember {
+    pub id: u64,
+    pub username: String,
+    /// `active`, `blocked`, …
+    pub state: String,
+    /// `active`, or `awaiting` for an invitation not yet accepted.
+    pub membership_state: String,
+    /// Newer servers say `bot: true` for bot users; older ones say nothing.
+    pub bot: Option<bool>,
+}
+
+impl GroupMember {
+    pub fn new(id: u64, username: &str) -> Self {
+        GroupMember {
+            id,
+            username: username.to_string(),
+            state: "active".into(),
+            membership_state: "active".into(),
+            bot: None,
+        }
+    }
 }
 
 impl Dataset {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Lists `member` among the direct or inherited members of group `path`.
+    pub fn member(mut self, path: &str, member: GroupMember) -> Self {
+        self.group_members
+            .entry(path.to_string())
+            .or_default()
+            .push(member);
+        self
     }
 
     pub fn user(mut self, id: u64, username: &str, name: &str) -> Self {
@@ -1101,7 +1137,7 @@ fn route(
     let segments: Vec<&str> = rest["/api/v4/".len()..].split('/').collect();
     let known = matches!(
         segments.as_slice(),
-        ["user"] | ["users"] | ["users", _, "events"]
+        ["user"] | ["users"] | ["users", _, "events"] | ["groups", _, "members", "all"]
     );
     if !known {
         return Answer::not_found();
@@ -1117,6 +1153,7 @@ fn route(
         ["user"] => token_owner(shared),
         ["users"] => users(shared, &params, &request_url),
         ["users", id, "events"] => events(shared, id, &params, &request_url),
+        ["groups", group, "members", "all"] => group_members(shared, group, &params, &request_url),
         _ => Answer::not_found(),
     }
 }
@@ -1209,6 +1246,42 @@ const EVENT_TARGET_TYPES: [(&str, &str); 7] = [
     ("snippet", "Snippet"),
     ("user", "User"),
 ];
+
+/// `GET /groups/:id/members/all`: direct and inherited members, the id a URL-encoded path.
+fn group_members(
+    shared: &Shared,
+    group: &str,
+    params: &BTreeMap<String, String>,
+    request_url: &str,
+) -> Answer {
+    let path = group.replace("%2F", "/").replace("%2f", "/");
+    let Some(members) = shared.data.group_members.get(&path) else {
+        return Answer::json(
+            StatusCode::NOT_FOUND,
+            &json!({"message": "404 Group Not Found"}),
+        );
+    };
+    let rows: Vec<Value> = members
+        .iter()
+        .map(|m| {
+            let user = shared.data.users.iter().find(|u| u.username == m.username);
+            let mut row = json!({
+                "id": user.map_or(m.id, |u| u.id),
+                "username": m.username,
+                "name": user.map_or_else(|| m.username.clone(), |u| u.name.clone()),
+                "state": m.state,
+                "access_level": 30,
+                "membership_state": m.membership_state,
+                "web_url": format!("{}/{}", shared.origin, m.username),
+            });
+            if let Some(bot) = m.bot {
+                row["bot"] = json!(bot);
+            }
+            row
+        })
+        .collect();
+    paginate(shared, rows, params, request_url)
+}
 
 fn events(
     shared: &Shared,

@@ -21,3 +21,4 @@ mod retries;
 mod scenario;
 mod showcase;
 mod support;
+mod team;
