@@ -2,7 +2,8 @@
 //!
 //! The pipeline is [`harvest`] (GitLab → [`model::Snapshot`], async, through the one
 //! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
-//! and [`report`] (snapshot → Markdown/JSON through handlebars), with [`deliver`] writing the
+//! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
+//! writing the
 //! result. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
 //! `main.rs` only parses, runs and maps errors to exit codes.
 

@@ -7,14 +7,13 @@
 //! with [`Compiled::render`], so a rule fires with the same reason either way.
 
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{CompetencyMatch, Item, ItemKind};
+use crate::model::{CompetencyMatch, Item, ItemKind, Role};
 
 use super::matchers::{
-    normalise_label, tokenise, Glob, LabelPattern, PathView, Phrase, PlaceView, ProjectPattern,
-    Tokens,
+    normalise_label_into, tokenise, Glob, LabelPattern, PathView, Phrase, PlaceView,
+    ProjectPattern, Tokens,
 };
 use super::{Rule, RuleSet, When};
 
@@ -111,30 +110,66 @@ impl<'r> Compiled<'r> {
     }
 }
 
-/// A whole rule set compiled once for `classify`, with, for each item kind, the rules that
-/// can apply to it (rule-file order kept), so most rules are never looked at for an item.
+/// A whole rule set compiled once for `classify`, with the rules that can apply to each kind
+/// and role of item listed in advance (in rule-file order), so an item is only checked
+/// against those.
 pub(crate) struct CompiledSet<'r> {
     rules: Vec<Compiled<'r>>,
-    /// Per entry of [`ItemKind::ALL`]: indices of (skip rules, rules that give competencies).
-    by_kind: Vec<(Vec<usize>, Vec<usize>)>,
+    /// One entry per [`ItemKind::ALL`].
+    by_kind: Vec<KindRules>,
+}
+
+struct KindRules {
+    /// For each role some rule names.
+    by_role: Vec<(Role, Candidates)>,
+    /// For any other role: only rules without a `role` condition can apply.
+    other_roles: Candidates,
+}
+
+/// Indices into [`CompiledSet::rules`].
+#[derive(Default)]
+struct Candidates {
+    skips: Vec<usize>,
+    gives: Vec<usize>,
 }
 
 impl<'r> CompiledSet<'r> {
     pub(crate) fn new(rules: &'r RuleSet) -> Self {
         let rules: Vec<Compiled> = rules.rules.iter().map(Compiled::new).collect();
+        let mut roles: Vec<Role> = Vec::new();
+        for role in rules.iter().flat_map(|c| &c.rule.when.role) {
+            if !roles.contains(role) {
+                roles.push(*role);
+            }
+        }
+        let candidates = |kind: ItemKind, role: Option<Role>| {
+            let mut found = Candidates::default();
+            for (index, c) in rules.iter().enumerate() {
+                let w = &c.rule.when;
+                let kind_ok = w.kind.is_empty() || w.kind.contains(&kind);
+                let role_ok = match role {
+                    Some(role) => w.role.is_empty() || w.role.contains(&role),
+                    None => w.role.is_empty(),
+                };
+                if c.broken || !kind_ok || !role_ok {
+                    continue;
+                }
+                if c.rule.skip {
+                    found.skips.push(index);
+                } else {
+                    found.gives.push(index);
+                }
+            }
+            found
+        };
         let by_kind = ItemKind::ALL
             .iter()
-            .map(|kind| {
-                let applies = |c: &&Compiled| {
-                    let kinds = &c.rule.when.kind;
-                    !c.broken && (kinds.is_empty() || kinds.contains(kind))
-                };
-                let pick = |skip: bool| -> Vec<usize> {
-                    (0..rules.len())
-                        .filter(|&i| rules[i].rule.skip == skip && applies(&&rules[i]))
-                        .collect()
-                };
-                (pick(true), pick(false))
+            .map(|&kind| KindRules {
+                by_role: roles
+                    .iter()
+                    .map(|&role| (role, candidates(kind, Some(role))))
+                    .collect(),
+                other_roles: candidates(kind, None),
             })
             .collect();
         CompiledSet { rules, by_kind }
@@ -143,21 +178,22 @@ impl<'r> CompiledSet<'r> {
     /// The item's competencies: nothing when a skip rule fires, else every firing rule's
     /// competencies merged.
     pub(crate) fn classify(&self, item: &Item) -> Vec<CompetencyMatch> {
-        let view = ItemView::new(item);
-        let Some((skips, gives)) = ItemKind::ALL
-            .iter()
-            .position(|k| *k == item.kind)
-            .map(|slot| &self.by_kind[slot])
-        else {
+        let Some(kind) = ItemKind::ALL.iter().position(|k| *k == item.kind) else {
             return Vec::new();
         };
-        if skips
+        let kind = &self.by_kind[kind];
+        let candidates = kind
+            .by_role
             .iter()
-            .any(|&i| self.rules[i].matches(&view).is_some())
-        {
+            .find(|(role, _)| *role == item.role)
+            .map_or(&kind.other_roles, |(_, c)| c);
+        let view = ItemView::new(item);
+        let fires = |&i: &usize| self.rules[i].matches(&view).is_some();
+        if candidates.skips.iter().any(fires) {
             return Vec::new();
         }
-        let fired: Vec<(&Rule, String)> = gives
+        let fired: Vec<(&Rule, String)> = candidates
+            .gives
             .iter()
             .filter_map(|&i| {
                 let c = &self.rules[i];
@@ -172,8 +208,10 @@ impl<'r> CompiledSet<'r> {
 /// parts only some rules need are built on first use.
 pub(crate) struct ItemView<'a> {
     item: &'a Item,
-    /// (as written, normalised)
-    labels: Vec<(&'a str, String)>,
+    /// The labels, normalised one after another.
+    normalised: String,
+    /// Each label as written, and the span of its normalised form in `normalised`.
+    labels: Vec<(&'a str, usize, usize)>,
     severity: Option<u8>,
     title: OnceCell<Tokens>,
     description: OnceCell<Tokens>,
@@ -185,17 +223,23 @@ pub(crate) struct ItemView<'a> {
 
 impl<'a> ItemView<'a> {
     pub(crate) fn new(item: &'a Item) -> Self {
-        let labels: Vec<(&str, String)> = item
+        let mut normalised = String::new();
+        let labels: Vec<(&str, usize, usize)> = item
             .labels
             .iter()
-            .map(|l| (l.as_str(), normalise_label(l)))
+            .map(|l| {
+                let start = normalised.len();
+                normalise_label_into(l, &mut normalised);
+                (l.as_str(), start, normalised.len())
+            })
             .collect();
         // Harvest fills `severity` for incidents; other items carry it only as a label.
         let severity = item.severity.or_else(|| {
             labels
                 .iter()
-                .filter_map(|(_, n)| {
-                    n.strip_prefix("severity::")?
+                .filter_map(|&(_, start, end)| {
+                    normalised[start..end]
+                        .strip_prefix("severity::")?
                         .trim_start_matches('s')
                         .parse()
                         .ok()
@@ -204,6 +248,7 @@ impl<'a> ItemView<'a> {
         });
         ItemView {
             item,
+            normalised,
             labels,
             severity,
             title: OnceCell::new(),
@@ -248,8 +293,11 @@ impl<'a> ItemView<'a> {
     fn label_hit(&self, patterns: &[Result<LabelPattern, String>]) -> Option<&'a str> {
         self.labels
             .iter()
-            .find(|(_, n)| patterns.iter().flatten().any(|p| p.matches(n)))
-            .map(|(written, _)| *written)
+            .find(|&&(_, start, end)| {
+                let label = &self.normalised[start..end];
+                patterns.iter().flatten().any(|p| p.matches(label))
+            })
+            .map(|(written, _, _)| *written)
     }
 
     /// The first place (project, then group) that one of `patterns` matches.
@@ -870,22 +918,30 @@ pub(crate) fn merge(fired: &[(&Rule, String)]) -> Vec<CompetencyMatch> {
             .total_cmp(&fired[a].0.weight)
             .then(a.cmp(&b))
     });
-    let mut by_id: BTreeMap<&str, CompetencyMatch> = BTreeMap::new();
+    // An item has a handful of competencies, so a list beats a map; the final sort fixes the
+    // order whatever order they were found in (ids are unique).
+    let mut matches: Vec<CompetencyMatch> = Vec::new();
     for index in order {
         let (rule, reason) = &fired[index];
         for id in &rule.competencies {
-            let entry = by_id.entry(id.as_str()).or_insert_with(|| CompetencyMatch {
-                id: id.clone(),
-                score: rule.weight,
-                rule: rule.id.clone(),
-                reasons: Vec::new(),
-            });
+            let at = match matches.iter().position(|m| m.id == *id) {
+                Some(at) => at,
+                None => {
+                    matches.push(CompetencyMatch {
+                        id: id.clone(),
+                        score: rule.weight,
+                        rule: rule.id.clone(),
+                        reasons: Vec::new(),
+                    });
+                    matches.len() - 1
+                }
+            };
+            let entry = &mut matches[at];
             if !entry.reasons.contains(reason) {
                 entry.reasons.push(reason.clone());
             }
         }
     }
-    let mut matches: Vec<CompetencyMatch> = by_id.into_values().collect();
     matches.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     matches
 }

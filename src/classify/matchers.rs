@@ -9,6 +9,13 @@
 /// scoped label (`severity::1`) normalised separately, and the `~"…"` quick-action quoting
 /// dropped. So `Corrective Action`, `corrective-action` and `~"corrective_action"` are equal.
 pub(crate) fn normalise_label(label: &str) -> String {
+    let mut out = String::new();
+    normalise_label_into(label, &mut out);
+    out
+}
+
+/// [`normalise_label`], appending to `out`: an item's labels share one buffer.
+pub(crate) fn normalise_label_into(label: &str, out: &mut String) {
     let trimmed = label.trim();
     let unquoted = trimmed
         .strip_prefix('~')
@@ -17,7 +24,7 @@ pub(crate) fn normalise_label(label: &str) -> String {
     if !unquoted.is_ascii() {
         // Unicode lower-casing can depend on context (a final `Σ`), so it keeps the general
         // path; ASCII labels, nearly all of them, take the one-buffer path below.
-        return unquoted
+        let normalised = unquoted
             .split("::")
             .map(|part| {
                 part.chars()
@@ -30,8 +37,9 @@ pub(crate) fn normalise_label(label: &str) -> String {
             })
             .collect::<Vec<_>>()
             .join("::");
+        out.push_str(&normalised);
+        return;
     }
-    let mut out = String::with_capacity(unquoted.len());
     for (i, part) in unquoted.split("::").enumerate() {
         if i > 0 {
             out.push_str("::");
@@ -43,10 +51,9 @@ pub(crate) fn normalise_label(label: &str) -> String {
             if j > 0 {
                 out.push(' ');
             }
-            push_lowercase(&mut out, word);
+            push_lowercase(out, word);
         }
     }
-    out
 }
 
 /// Appends `text` lower-cased, without a temporary string when it is ASCII.
@@ -186,22 +193,28 @@ impl WordSet {
     }
 }
 
-/// FNV-1a, folded to 10 bits: cheap on short words and spread well enough for [`WordSet`].
-fn bit_of(bytes: &[u8], basis: u64) -> u16 {
-    let hash = bytes.iter().fold(basis, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    ((hash ^ (hash >> 32)) % 1024) as u16
-}
-
+/// The [`WordSet`] bit of a word.
 fn word_bit(word: &str) -> u16 {
-    bit_of(word.as_bytes(), 0xcbf2_9ce4_8422_2325)
+    (summary_hash(word.as_bytes()) >> 54) as u16
 }
 
-/// A different starting point from [`word_bit`], so the stem `dog` and the word `dog` do not
-/// share a bit.
+/// The [`WordSet`] bit of a word's first [`STEM`] bytes; the hash is turned so that the stem
+/// `dog` and the word `dog` do not share a bit.
 fn stem_bit(stem: &[u8]) -> u16 {
-    bit_of(stem, 0x84222325_cbf29ce4)
+    (summary_hash(stem).rotate_left(17) >> 54) as u16
+}
+
+/// A quick hash for the summaries: the first and last eight bytes and the length, mixed by one
+/// multiplication. Two words that collide only cost a needless search, never a wrong answer.
+fn summary_hash(bytes: &[u8]) -> u64 {
+    let word = |chunk: &[u8]| {
+        let mut buf = [0u8; 8];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        u64::from_le_bytes(buf)
+    };
+    let head = word(&bytes[..bytes.len().min(8)]);
+    let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
+    (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Splits text into words. Everything that is not a letter or digit separates words, so
@@ -398,18 +411,27 @@ pub(crate) struct PathView {
     lower: String,
     /// Byte spans of the segments in `lower`.
     segments: Vec<(usize, usize)>,
+    /// One bit per segment ([`segment_bit`]), so a glob can tell at once that a segment it
+    /// names literally is missing.
+    seen: u64,
 }
 
 impl PathView {
     pub(crate) fn new(path: &str) -> PathView {
         let lower = path.trim_start_matches('/').to_lowercase();
         let mut segments = Vec::new();
+        let mut seen = 0;
         let mut start = 0;
         for segment in lower.split('/') {
             segments.push((start, start + segment.len()));
+            seen |= segment_bit(segment);
             start += segment.len() + 1;
         }
-        PathView { lower, segments }
+        PathView {
+            lower,
+            segments,
+            seen,
+        }
     }
 
     fn segment(&self, index: usize) -> &str {
@@ -424,6 +446,13 @@ impl PathView {
 #[derive(Debug, Clone)]
 pub(crate) struct Glob {
     segments: Vec<Segment>,
+    /// The [`segment_bit`]s of the segments without wildcards, which a path must all have.
+    required: u64,
+}
+
+/// A path segment's bit in [`PathView::seen`].
+fn segment_bit(segment: &str) -> u64 {
+    1 << (summary_hash(segment.as_bytes()) >> 58)
 }
 
 impl Glob {
@@ -466,7 +495,14 @@ impl Glob {
                 }));
             }
         }
-        Ok(Glob { segments })
+        let required = segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Name(name) if name.literal => Some(segment_bit(&name.text)),
+                _ => None,
+            })
+            .fold(0, |all, bit| all | bit);
+        Ok(Glob { segments, required })
     }
 
     #[cfg(test)]
@@ -475,7 +511,7 @@ impl Glob {
     }
 
     pub(crate) fn matches_view(&self, path: &PathView) -> bool {
-        match_segments(&self.segments, path, 0)
+        path.seen & self.required == self.required && match_segments(&self.segments, path, 0)
     }
 }
 
