@@ -125,3 +125,95 @@ fn an_unknown_group_is_a_clear_error() {
     .code(1)
     .stderr_has("unknown GitLab group `acme/nope`");
 }
+
+/// Runs `team` for the group in `format`, with `extra` flags, and returns the output file's text.
+fn team_report(fake: &FakeGitlab, env: &TestEnv, format: &str, extra: &[&str]) -> String {
+    let out = env.path(&format!("team-{format}-{}.out", extra.len()));
+    let run = run(env
+        .gl(fake)
+        .args([
+            "team",
+            "--group",
+            GROUP,
+            "--quarter",
+            "2026Q3",
+            "--format",
+            format,
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(&out));
+    run.success();
+    read_text(&out)
+}
+
+#[test]
+fn team_reports_in_every_format_leave_confidential_items_out_unless_asked() {
+    let fake = FakeGitlab::start(sre(), Faults::default());
+    let env = TestEnv::new();
+    // Alice's merge request in the private project acme/secret-sauce is confidential.
+    let secret = scenario::TENANT_CACHE;
+
+    let html = team_report(&fake, &env, "html", &[]);
+    assert!(
+        html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"),
+        "{}",
+        &html[..80]
+    );
+    assert!(!html.contains("<script"), "self-contained, no script");
+    assert!(html.contains("Alice Liddell") && html.contains("Bob Okafor"));
+    assert!(
+        !html.contains(secret),
+        "a confidential title leaked into the HTML"
+    );
+    assert!(
+        html.contains("--include-confidential"),
+        "the report says how to show them"
+    );
+
+    let markdown = team_report(&fake, &env, "md", &[]);
+    assert!(!markdown.contains(secret));
+    assert!(markdown.contains("Alice Liddell"));
+
+    let snapshot_out = env.path("team-snapshot.json");
+    let snapshot_arg = snapshot_out.to_str().unwrap();
+    let json = team_report(&fake, &env, "json", &["--snapshot-out", snapshot_arg]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["format"], "gl-evidence/team-overview");
+    // The snapshot keeps every item; the report counts the confidential ones it left out.
+    let snapshot = read_snapshot(&snapshot_out);
+    let confidential = items(&snapshot)
+        .iter()
+        .filter(|i| i["confidential"] == true)
+        .count();
+    assert!(confidential >= 1);
+    assert_eq!(json["hidden_confidential"], confidential, "{json:#}");
+    let people: Vec<&str> = json["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["username"].as_str().unwrap())
+        .collect();
+    // malice is a member too (only the first test excludes her through the config).
+    assert_eq!(people, ["alice", "bob", "malice"]);
+
+    let csv = team_report(&fake, &env, "csv", &[]);
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("username,name,area,competency,title,strength,items,score_total"));
+    // One row per person and competency of the framework.
+    assert_eq!(lines.count(), 3 * 41, "{csv}");
+
+    // With --include-confidential nothing is hidden, and the report does not offer the flag.
+    let json = team_report(&fake, &env, "json", &["--include-confidential"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["hidden_confidential"], 0, "{json:#}");
+    assert_eq!(json["include_confidential"], true);
+    let html = team_report(&fake, &env, "html", &["--include-confidential"]);
+    assert!(
+        !html.contains("--include-confidential"),
+        "nothing left out to mention"
+    );
+}
