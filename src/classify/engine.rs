@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use crate::model::{CompetencyMatch, Item, ItemKind, Role};
 
 use super::matchers::{
-    normalise_label_into, tokenise, Glob, LabelPattern, PathView, Phrase, PlaceView,
+    label_bit, normalise_label_into, tokenise, Glob, LabelList, PathView, PhraseList, PlaceView,
     ProjectPattern, Tokens,
 };
 use super::{Rule, RuleSet, When};
@@ -21,12 +21,12 @@ use super::{Rule, RuleSet, When};
 /// pattern becomes a check that always fails and says why, so `explain` never panics.
 pub(crate) struct Compiled<'r> {
     pub(crate) rule: &'r Rule,
-    labels_any: Vec<Result<LabelPattern, String>>,
-    not_labels_any: Vec<Result<LabelPattern, String>>,
-    words_any: Vec<Result<Phrase, String>>,
-    title_words_any: Vec<Result<Phrase, String>>,
-    not_words_any: Vec<Result<Phrase, String>>,
-    not_title_words_any: Vec<Result<Phrase, String>>,
+    labels_any: LabelList,
+    not_labels_any: LabelList,
+    words_any: PhraseList,
+    title_words_any: PhraseList,
+    not_words_any: PhraseList,
+    not_title_words_any: PhraseList,
     project_any: Vec<Result<ProjectPattern, String>>,
     not_project_any: Vec<Result<ProjectPattern, String>>,
     paths_any: Vec<Result<Glob, String>>,
@@ -42,24 +42,12 @@ impl<'r> Compiled<'r> {
         let w = &rule.when;
         let mut compiled = Compiled {
             rule,
-            labels_any: w
-                .labels_any
-                .iter()
-                .map(|p| LabelPattern::parse(p))
-                .collect(),
-            not_labels_any: w
-                .not_labels_any
-                .iter()
-                .map(|p| LabelPattern::parse(p))
-                .collect(),
-            words_any: w.words_any.iter().map(|p| Phrase::parse(p)).collect(),
-            title_words_any: w.title_words_any.iter().map(|p| Phrase::parse(p)).collect(),
-            not_words_any: w.not_words_any.iter().map(|p| Phrase::parse(p)).collect(),
-            not_title_words_any: w
-                .not_title_words_any
-                .iter()
-                .map(|p| Phrase::parse(p))
-                .collect(),
+            labels_any: LabelList::parse(&w.labels_any),
+            not_labels_any: LabelList::parse(&w.not_labels_any),
+            words_any: PhraseList::parse(&w.words_any),
+            title_words_any: PhraseList::parse(&w.title_words_any),
+            not_words_any: PhraseList::parse(&w.not_words_any),
+            not_title_words_any: PhraseList::parse(&w.not_title_words_any),
             project_any: w
                 .project_any
                 .iter()
@@ -77,9 +65,9 @@ impl<'r> Compiled<'r> {
         };
         // `evaluate` fails these conditions outright on a bad pattern (the `not_` lists just
         // skip bad patterns), so `matches` can reject the rule up front.
-        compiled.broken = first_error(&compiled.labels_any).is_some()
-            || first_error(&compiled.words_any).is_some()
-            || first_error(&compiled.title_words_any).is_some()
+        compiled.broken = first_error(&compiled.labels_any.patterns).is_some()
+            || first_error(&compiled.words_any.phrases).is_some()
+            || first_error(&compiled.title_words_any.phrases).is_some()
             || first_error(&compiled.project_any).is_some()
             || first_error(&compiled.paths_any).is_some()
             || first_error(&compiled.paths_all).is_some();
@@ -96,12 +84,16 @@ impl<'r> Compiled<'r> {
             );
         }
         let mut out = Vec::new();
-        errs("labels_any", &self.labels_any, &mut out);
-        errs("not_labels_any", &self.not_labels_any, &mut out);
-        errs("words_any", &self.words_any, &mut out);
-        errs("title_words_any", &self.title_words_any, &mut out);
-        errs("not_words_any", &self.not_words_any, &mut out);
-        errs("not_title_words_any", &self.not_title_words_any, &mut out);
+        errs("labels_any", &self.labels_any.patterns, &mut out);
+        errs("not_labels_any", &self.not_labels_any.patterns, &mut out);
+        errs("words_any", &self.words_any.phrases, &mut out);
+        errs("title_words_any", &self.title_words_any.phrases, &mut out);
+        errs("not_words_any", &self.not_words_any.phrases, &mut out);
+        errs(
+            "not_title_words_any",
+            &self.not_title_words_any.phrases,
+            &mut out,
+        );
         errs("project_any", &self.project_any, &mut out);
         errs("not_project_any", &self.not_project_any, &mut out);
         errs("paths_any", &self.paths_any, &mut out);
@@ -212,6 +204,8 @@ pub(crate) struct ItemView<'a> {
     normalised: String,
     /// Each label as written, and the span of its normalised form in `normalised`.
     labels: Vec<(&'a str, usize, usize)>,
+    /// The [`label_bit`]s of the normalised labels.
+    label_bits: u64,
     severity: Option<u8>,
     title: OnceCell<Tokens>,
     description: OnceCell<Tokens>,
@@ -223,13 +217,16 @@ pub(crate) struct ItemView<'a> {
 
 impl<'a> ItemView<'a> {
     pub(crate) fn new(item: &'a Item) -> Self {
-        let mut normalised = String::new();
+        // Normalising never lengthens an ASCII label, so this is usually the only allocation.
+        let mut normalised = String::with_capacity(item.labels.iter().map(String::len).sum());
+        let mut label_bits = 0;
         let labels: Vec<(&str, usize, usize)> = item
             .labels
             .iter()
             .map(|l| {
                 let start = normalised.len();
                 normalise_label_into(l, &mut normalised);
+                label_bits |= label_bit(&normalised[start..]);
                 (l.as_str(), start, normalised.len())
             })
             .collect();
@@ -250,6 +247,7 @@ impl<'a> ItemView<'a> {
             item,
             normalised,
             labels,
+            label_bits,
             severity,
             title: OnceCell::new(),
             description: OnceCell::new(),
@@ -290,7 +288,12 @@ impl<'a> ItemView<'a> {
     }
 
     /// The first label (as written) that one of `patterns` matches; bad patterns are skipped.
-    fn label_hit(&self, patterns: &[Result<LabelPattern, String>]) -> Option<&'a str> {
+    fn label_hit(&self, list: &LabelList) -> Option<&'a str> {
+        // Usually the item has none of the labels, and the summaries alone show it.
+        if !list.may_match(self.label_bits) {
+            return None;
+        }
+        let patterns = &list.patterns;
         self.labels
             .iter()
             .find(|&&(_, start, end)| {
@@ -310,13 +313,21 @@ impl<'a> ItemView<'a> {
 
     /// The text the first matching phrase matched, in the title and then (when
     /// `description`) the description, as written.
-    fn words_hit(&self, phrases: &[Result<Phrase, String>], description: bool) -> Option<&'a str> {
+    fn words_hit(&self, list: &PhraseList, description: bool) -> Option<&'a str> {
         let item = self.item;
-        for phrase in phrases.iter().flatten() {
-            if let Some((s, e)) = phrase.find(self.title()) {
-                return Some(&item.title[s..e]);
+        // Usually no phrase of the list can occur in a text, and its summary shows it.
+        let in_title = list.may_occur(self.title());
+        let in_description = description && list.may_occur(self.description());
+        if !in_title && !in_description {
+            return None;
+        }
+        for phrase in list.phrases.iter().flatten() {
+            if in_title {
+                if let Some((s, e)) = phrase.find(self.title()) {
+                    return Some(&item.title[s..e]);
+                }
             }
-            if description {
+            if in_description {
                 if let Some((s, e)) = phrase.find(self.description()) {
                     return Some(&item.description.as_deref().unwrap_or("")[s..e]);
                 }
@@ -539,7 +550,7 @@ impl Compiled<'_> {
             } else {
                 format!("the item has {}", list(&item.labels))
             };
-            match first_error(&self.labels_any) {
+            match first_error(&self.labels_any.patterns) {
                 Some(e) => check!(false, String::new(), format!("invalid `labels_any`: {e}")),
                 None => check!(
                     hit.is_some(),
@@ -559,7 +570,7 @@ impl Compiled<'_> {
         }
         if !w.title_words_any.is_empty() {
             let hit = view.words_hit(&self.title_words_any, false);
-            match first_error(&self.title_words_any) {
+            match first_error(&self.title_words_any.phrases) {
                 Some(e) => check!(
                     false,
                     String::new(),
@@ -586,7 +597,7 @@ impl Compiled<'_> {
         }
         if !w.words_any.is_empty() {
             let hit = view.words_hit(&self.words_any, true);
-            match first_error(&self.words_any) {
+            match first_error(&self.words_any.phrases) {
                 Some(e) => check!(false, String::new(), format!("invalid `words_any`: {e}")),
                 None => check!(
                     hit.is_some(),

@@ -72,8 +72,16 @@ fn push_lowercase(out: &mut String, text: &str) {
 #[derive(Debug, Clone)]
 pub(crate) struct LabelPattern {
     text: String,
-    /// Has a `*`; without one the pattern is a plain string comparison.
-    wild: bool,
+    /// Where the first `*` is; without one the pattern is a plain string comparison.
+    star: Option<usize>,
+    /// A plain pattern's [`label_bit`].
+    bit: u64,
+}
+
+/// A normalised label's bit in an item's summary of its labels: an item without the bit of a
+/// plain pattern cannot have that label, which rules most patterns out without comparing.
+pub(crate) fn label_bit(normalised: &str) -> u64 {
+    1 << (summary_hash(normalised.as_bytes()) >> 58)
 }
 
 impl LabelPattern {
@@ -83,17 +91,22 @@ impl LabelPattern {
             return Err("empty label pattern".to_string());
         }
         Ok(LabelPattern {
-            wild: normalised.contains('*'),
+            star: normalised.find('*'),
+            bit: label_bit(&normalised),
             text: normalised,
         })
     }
 
     /// `label` must already be normalised with [`normalise_label`].
     pub(crate) fn matches(&self, label: &str) -> bool {
-        if !self.wild {
-            return self.text == label;
+        match self.star {
+            None => self.text == label,
+            // The text before the first `*` must begin the label: a cheap test that rules out
+            // most labels (`type::*` and `severity::1`) before the general match.
+            Some(star) => {
+                label.starts_with(&self.text[..star]) && wildcard_str(&self.text, label, false)
+            }
         }
-        wildcard_str(&self.text, label, false)
     }
 }
 
@@ -191,6 +204,10 @@ impl WordSet {
     fn has(&self, bit: u16) -> bool {
         self.0[usize::from(bit / 64)] & (1 << (bit % 64)) != 0
     }
+
+    fn intersects(&self, other: &WordSet) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
 }
 
 /// The [`WordSet`] bit of a word.
@@ -263,6 +280,8 @@ pub(crate) fn tokenise(text: &str) -> Tokens {
 fn tokenise_ascii(text: &str) -> Tokens {
     let mut tokens = Tokens {
         lower: text.to_ascii_lowercase(),
+        // About one word per six bytes of prose: sized once rather than grown.
+        words: Vec::with_capacity(text.len() / 6 + 1),
         ..Tokens::default()
     };
     let bytes = text.as_bytes();
@@ -344,14 +363,17 @@ impl Phrase {
         if words.is_empty() {
             return Err(format!("word pattern {pattern:?} has no words"));
         }
-        let required = words
+        // The longest word first: likely the rarest, it makes the best anchor for PhraseList.
+        let mut needs: Vec<(usize, u16)> = words
             .iter()
             .filter_map(|word| match word {
-                WordPattern::Exact(w) => Some(word_bit(w)),
-                WordPattern::Prefix(p) => p.as_bytes().get(..STEM).map(stem_bit),
+                WordPattern::Exact(w) => Some((w.len(), word_bit(w))),
+                WordPattern::Prefix(p) => p.as_bytes().get(..STEM).map(|s| (STEM, stem_bit(s))),
                 WordPattern::Number => None,
             })
             .collect();
+        needs.sort_by_key(|&(len, _)| std::cmp::Reverse(len));
+        let required = needs.into_iter().map(|(_, bit)| bit).collect();
         Ok(Phrase { words, required })
     }
 
@@ -376,6 +398,68 @@ impl Phrase {
                 .all(|(token, word)| word.matches(tokens.word(token)));
             hit.then(|| (window[0].start, window[n - 1].end))
         })
+    }
+}
+
+/// A `*words_any` list: any of its phrases may match. Each phrase lends one word it needs to a
+/// summary of the list, so a text that has none of those words is ruled out in one test.
+#[derive(Debug, Clone)]
+pub(crate) struct PhraseList {
+    pub(crate) phrases: Vec<Result<Phrase, String>>,
+    /// `None` when a phrase needs no particular word (`#`, a short prefix): no shortcut then.
+    anchors: Option<WordSet>,
+}
+
+impl PhraseList {
+    pub(crate) fn parse(patterns: &[String]) -> PhraseList {
+        let phrases: Vec<Result<Phrase, String>> =
+            patterns.iter().map(|p| Phrase::parse(p)).collect();
+        // A bad pattern never matches, so it needs no anchor.
+        let anchors = phrases
+            .iter()
+            .flatten()
+            .try_fold(WordSet::default(), |mut set, phrase| {
+                set.set(*phrase.required.first()?);
+                Some(set)
+            });
+        PhraseList { phrases, anchors }
+    }
+
+    /// False when no phrase of the list can occur in the text.
+    pub(crate) fn may_occur(&self, tokens: &Tokens) -> bool {
+        self.anchors
+            .as_ref()
+            .is_none_or(|anchors| tokens.seen.intersects(anchors))
+    }
+}
+
+/// A `*labels_any` list, with the [`label_bit`]s of its plain patterns so an item with none
+/// of those labels is ruled out in one test.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelList {
+    pub(crate) patterns: Vec<Result<LabelPattern, String>>,
+    bits: u64,
+    wild: bool,
+}
+
+impl LabelList {
+    pub(crate) fn parse(patterns: &[String]) -> LabelList {
+        let patterns: Vec<Result<LabelPattern, String>> =
+            patterns.iter().map(|p| LabelPattern::parse(p)).collect();
+        let ok = || patterns.iter().flatten();
+        LabelList {
+            bits: ok()
+                .filter(|p| p.star.is_none())
+                .fold(0, |all, p| all | p.bit),
+            wild: ok().any(|p| p.star.is_some()),
+            patterns,
+        }
+    }
+
+    /// False when no pattern of the list can match one of the labels whose [`label_bit`]s
+    /// are `labels`.
+    pub(crate) fn may_match(&self, labels: u64) -> bool {
+        self.wild || labels & self.bits != 0
     }
 }
 
@@ -419,7 +503,7 @@ pub(crate) struct PathView {
 impl PathView {
     pub(crate) fn new(path: &str) -> PathView {
         let lower = path.trim_start_matches('/').to_lowercase();
-        let mut segments = Vec::new();
+        let mut segments = Vec::with_capacity(lower.bytes().filter(|&b| b == b'/').count() + 1);
         let mut seen = 0;
         let mut start = 0;
         for segment in lower.split('/') {
