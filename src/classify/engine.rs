@@ -13,7 +13,7 @@ use crate::model::{CompetencyMatch, Item, ItemKind, Role};
 
 use super::matchers::{
     label_bit, normalise_label_into, tokenise, Glob, LabelList, PathView, PhraseList, PlaceView,
-    ProjectPattern, Tokens,
+    ProjectPattern, Words,
 };
 use super::{Rule, RuleSet, When};
 
@@ -109,6 +109,9 @@ pub(crate) struct CompiledSet<'r> {
     rules: Vec<Compiled<'r>>,
     /// One entry per [`ItemKind::ALL`].
     by_kind: Vec<KindRules>,
+    /// Every rule, for a kind missing from [`ItemKind::ALL`] (`matches` checks kind and role
+    /// itself, so the index only ever saves work).
+    all: Candidates,
 }
 
 struct KindRules {
@@ -134,14 +137,17 @@ impl<'r> CompiledSet<'r> {
                 roles.push(*role);
             }
         }
-        let candidates = |kind: ItemKind, role: Option<Role>| {
+        // `None` for kind or role: any.
+        let candidates = |kind: Option<ItemKind>, role: Option<Option<Role>>| {
             let mut found = Candidates::default();
             for (index, c) in rules.iter().enumerate() {
                 let w = &c.rule.when;
-                let kind_ok = w.kind.is_empty() || w.kind.contains(&kind);
+                let kind_ok = kind.is_none_or(|k| w.kind.is_empty() || w.kind.contains(&k));
                 let role_ok = match role {
-                    Some(role) => w.role.is_empty() || w.role.contains(&role),
-                    None => w.role.is_empty(),
+                    None => true,
+                    Some(Some(role)) => w.role.is_empty() || w.role.contains(&role),
+                    // A role no rule names.
+                    Some(None) => w.role.is_empty(),
                 };
                 if c.broken || !kind_ok || !role_ok {
                     continue;
@@ -159,26 +165,32 @@ impl<'r> CompiledSet<'r> {
             .map(|&kind| KindRules {
                 by_role: roles
                     .iter()
-                    .map(|&role| (role, candidates(kind, Some(role))))
+                    .map(|&role| (role, candidates(Some(kind), Some(Some(role)))))
                     .collect(),
-                other_roles: candidates(kind, None),
+                other_roles: candidates(Some(kind), Some(None)),
             })
             .collect();
-        CompiledSet { rules, by_kind }
+        let all = candidates(None, None);
+        CompiledSet {
+            rules,
+            by_kind,
+            all,
+        }
     }
 
     /// The item's competencies: nothing when a skip rule fires, else every firing rule's
     /// competencies merged.
     pub(crate) fn classify(&self, item: &Item) -> Vec<CompetencyMatch> {
-        let Some(kind) = ItemKind::ALL.iter().position(|k| *k == item.kind) else {
-            return Vec::new();
+        let candidates = match ItemKind::ALL.iter().position(|k| *k == item.kind) {
+            Some(slot) => {
+                let kind = &self.by_kind[slot];
+                kind.by_role
+                    .iter()
+                    .find(|(role, _)| *role == item.role)
+                    .map_or(&kind.other_roles, |(_, c)| c)
+            }
+            None => &self.all,
         };
-        let kind = &self.by_kind[kind];
-        let candidates = kind
-            .by_role
-            .iter()
-            .find(|(role, _)| *role == item.role)
-            .map_or(&kind.other_roles, |(_, c)| c);
         let view = ItemView::new(item);
         let fires = |&i: &usize| self.rules[i].matches(&view).is_some();
         if candidates.skips.iter().any(fires) {
@@ -207,8 +219,8 @@ pub(crate) struct ItemView<'a> {
     /// The [`label_bit`]s of the normalised labels.
     label_bits: u64,
     severity: Option<u8>,
-    title: OnceCell<Tokens>,
-    description: OnceCell<Tokens>,
+    title: OnceCell<Words<'a>>,
+    description: OnceCell<Words<'a>>,
     /// The project, then the group (as written, prepared).
     places: OnceCell<Vec<(&'a str, PlaceView)>>,
     /// One per changed path, in order.
@@ -256,11 +268,11 @@ impl<'a> ItemView<'a> {
         }
     }
 
-    fn title(&self) -> &Tokens {
+    fn title(&self) -> &Words<'a> {
         self.title.get_or_init(|| tokenise(&self.item.title))
     }
 
-    fn description(&self) -> &Tokens {
+    fn description(&self) -> &Words<'a> {
         self.description
             .get_or_init(|| tokenise(self.item.description.as_deref().unwrap_or("")))
     }
@@ -874,7 +886,7 @@ impl Compiled<'_> {
         let Some(pieces) = &self.template else {
             return self.rule.reason.clone();
         };
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.rule.reason.len() + 64);
         for piece in pieces {
             let name = match piece {
                 Piece::Text(text) => {
@@ -883,38 +895,48 @@ impl Compiled<'_> {
                 }
                 Piece::Placeholder(name) => *name,
             };
-            // Writing to a String cannot fail.
-            let _ = match name {
-                "label" => write_or_unknown(&mut out, b.label),
-                "word" => write_or_unknown(&mut out, b.word),
-                "path" => write_or_unknown(&mut out, b.path),
-                "paths" => write!(out, "{}", b.paths),
-                "comments" => write_or_unknown(&mut out, item.comments),
-                "additions" => write_or_unknown(&mut out, item.additions),
-                "child_count" => write_or_unknown(&mut out, item.child_count),
-                "severity" => write_or_unknown(&mut out, view.severity),
-                "duration_hours" => write_or_unknown(&mut out, item.duration_hours.map(hours)),
-                "state" => write_or_unknown(&mut out, item.state.as_deref()),
-                "project" => write_or_unknown(
-                    &mut out,
+            match name {
+                "label" => out.push_str(or_unknown(b.label)),
+                "word" => out.push_str(or_unknown(b.word)),
+                "path" => out.push_str(or_unknown(b.path)),
+                "paths" => push_number(&mut out, Some(b.paths)),
+                "comments" => push_number(&mut out, item.comments),
+                "additions" => push_number(&mut out, item.additions),
+                "child_count" => push_number(&mut out, item.child_count),
+                "severity" => push_number(&mut out, view.severity),
+                "duration_hours" => out.push_str(
+                    item.duration_hours
+                        .map(hours)
+                        .as_deref()
+                        .unwrap_or("unknown"),
+                ),
+                "state" => out.push_str(or_unknown(item.state.as_deref())),
+                "project" => out.push_str(or_unknown(
                     b.project
                         .or(item.project.as_deref())
                         .or(item.group.as_deref()),
-                ),
-                "kind" => write!(out, "{}", kind_singular(item.kind)),
-                "role" => write!(out, "{}", item.role),
-                "title" => write!(out, "{}", item.title),
-                _ => write!(out, "unknown"),
-            };
+                )),
+                "kind" => out.push_str(kind_singular(item.kind)),
+                "role" => out.push_str(item.role.as_str()),
+                "title" => out.push_str(&item.title),
+                _ => out.push_str("unknown"),
+            }
         }
         out
     }
 }
 
-fn write_or_unknown<T: std::fmt::Display>(out: &mut String, value: Option<T>) -> std::fmt::Result {
+fn or_unknown(value: Option<&str>) -> &str {
+    value.unwrap_or("unknown")
+}
+
+fn push_number(out: &mut String, value: Option<impl std::fmt::Display>) {
     match value {
-        Some(value) => write!(out, "{value}"),
-        None => write!(out, "unknown"),
+        // Writing to a String cannot fail.
+        Some(value) => {
+            let _ = write!(out, "{value}");
+        }
+        None => out.push_str("unknown"),
     }
 }
 
@@ -955,4 +977,32 @@ pub(crate) fn merge(fired: &[(&Rule, String)]) -> Vec<CompetencyMatch> {
     }
     matches.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     matches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Snapshot;
+
+    /// `classify` takes the fast path and `explain` the wordy one: on real items, every rule
+    /// must fire on both or neither, with the same reason.
+    #[test]
+    fn the_fast_path_agrees_with_explain() {
+        let rules = RuleSet::builtin();
+        let compiled: Vec<Compiled> = rules.rules.iter().map(Compiled::new).collect();
+        for (text, origin) in [
+            (include_str!("../../data/demo/snapshot.json"), "demo"),
+            (include_str!("../../tests/eval/labelled.json"), "labelled"),
+        ] {
+            let snapshot = Snapshot::from_json(text, origin).unwrap();
+            for item in &snapshot.items {
+                let view = ItemView::new(item);
+                for c in &compiled {
+                    let fast = c.matches(&view).map(|b| c.render(&b, &view));
+                    let slow = c.evaluate(&view, false).reason;
+                    assert_eq!(fast, slow, "rule {} on item {}", c.rule.id, item.id);
+                }
+            }
+        }
+    }
 }

@@ -2,8 +2,10 @@
 //!
 //! All matching is case-insensitive. Each pattern is parsed once (`parse` returns a message for
 //! a bad pattern, which validation reports) and then matched against many items, so the item
-//! side is prepared once too ([`Tokens`], [`PathView`], [`PlaceView`]) and matching allocates
-//! nothing on the common (ASCII) path.
+//! side is prepared once too ([`Words`], [`PathView`], [`PlaceView`]), and cheap summaries of
+//! an item's words, labels and path segments rule most patterns out before any comparison.
+
+use std::cell::OnceCell;
 
 /// A label as compared: lower case, `-` `_` and runs of spaces as one space, the parts of a
 /// scoped label (`severity::1`) normalised separately, and the `~"…"` quick-action quoting
@@ -40,19 +42,54 @@ pub(crate) fn normalise_label_into(label: &str, out: &mut String) {
         out.push_str(&normalised);
         return;
     }
-    for (i, part) in unquoted.split("::").enumerate() {
+    // The words of each part lower-cased, one space between them.
+    let separator = |b: u8| b == b'-' || b == b'_' || char::from(b).is_whitespace();
+    for (i, part) in scope_parts(unquoted).enumerate() {
         if i > 0 {
             out.push_str("::");
         }
-        let words = part
-            .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
-            .filter(|w| !w.is_empty());
-        for (j, word) in words.enumerate() {
-            if j > 0 {
-                out.push(' ');
+        let mut first = true;
+        ascii_runs(
+            part,
+            |b| !separator(b),
+            |start, end| {
+                if !first {
+                    out.push(' ');
+                }
+                first = false;
+                let at = out.len();
+                out.push_str(&part[start..end]);
+                out[at..].make_ascii_lowercase();
+            },
+        );
+    }
+}
+
+/// The parts of a scoped label, as `label.split("::")` gives them, without setting up a
+/// substring searcher for every label.
+fn scope_parts(label: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(label);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.as_bytes().windows(2).position(|pair| pair == b"::") {
+            Some(at) => {
+                rest = Some(&text[at + 2..]);
+                Some(&text[..at])
             }
-            push_lowercase(out, word);
+            None => {
+                rest = None;
+                Some(text)
+            }
         }
+    })
+}
+
+/// `text` lower-cased; ASCII text, the usual case, takes the quicker ASCII routine.
+fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
     }
 }
 
@@ -151,7 +188,7 @@ fn wildcard<T: Copy + PartialEq>(pattern: &[T], text: &[T], star: T, any: Option
     pattern[p..].iter().all(|&c| c == star)
 }
 
-/// One word of text, as spans: of its lower-cased form in [`Tokens::lower`], and of the
+/// One word of text, as spans: of its lower-cased form in [`Words::lower`], and of the
 /// original so a reason can quote the text as written.
 #[derive(Debug, Clone)]
 struct Token {
@@ -161,28 +198,57 @@ struct Token {
     end: usize,
 }
 
-/// The words of a text: runs of letters and digits, each lower-cased into one shared buffer
-/// (one allocation per text, not per word).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Tokens {
+/// A text ready for phrase search: its words lower-cased into one buffer (one allocation per
+/// text, not per word) and summarised at once; the list of words is built only when a phrase
+/// gets past the summary, which most texts never need.
+#[derive(Debug)]
+pub(crate) struct Words<'t> {
+    text: &'t str,
+    /// For ASCII text, the whole text lower-cased, so words keep their offsets; otherwise the
+    /// words lower-cased one after another.
     lower: String,
-    words: Vec<Token>,
-    /// Which words (and word beginnings) occur, summarised.
+    /// Which words (and word beginnings) occur.
     seen: WordSet,
+    tokens: OnceCell<Vec<Token>>,
 }
 
-impl Tokens {
+impl Words<'_> {
+    fn tokens(&self) -> &[Token] {
+        // Only ASCII text leaves this unset (see `tokenise`).
+        self.tokens.get_or_init(|| {
+            // About one word per six bytes of prose: sized once rather than grown.
+            let mut tokens = Vec::with_capacity(self.text.len() / 6 + 1);
+            ascii_words(self.text, |start, end| {
+                tokens.push(Token {
+                    lower_start: start,
+                    lower_end: end,
+                    start,
+                    end,
+                })
+            });
+            tokens
+        })
+    }
+
     fn word(&self, token: &Token) -> &str {
         &self.lower[token.lower_start..token.lower_end]
     }
 }
 
-/// Bytes of a word's beginning that [`WordSet`] also records, so a prefix pattern (`mentor*`)
-/// can be ruled out like an exact word.
-const STEM: usize = 3;
+/// Lengths of a word's beginning that [`WordSet`] also records, so a prefix pattern
+/// (`mentor*`) can be ruled out like an exact word: the longer the more telling (`sta` begins
+/// many words, `stakeh` few), the shorter for short prefixes (`rfc*`).
+const STEMS: [usize; 2] = [6, 3];
+
+/// The longest of [`STEMS`] a prefix pattern's stem has, and its bit.
+fn prefix_bit(stem: &str) -> Option<(usize, u16)> {
+    STEMS
+        .iter()
+        .find_map(|&len| stem.as_bytes().get(..len).map(|s| (len, stem_bit(s))))
+}
 
 /// A 1024-bit summary of the words of a text (a Bloom filter with one hash): each word sets
-/// one bit, and each word of at least [`STEM`] bytes sets one more for its beginning. A
+/// one bit, and one more for each of its beginnings of [`STEMS`] bytes. A
 /// phrase needing a bit that is not set cannot occur in the text, which rules out most
 /// phrases without scanning it; a set bit proves nothing, so a phrase that passes is then
 /// looked for properly.
@@ -190,10 +256,13 @@ const STEM: usize = 3;
 struct WordSet([u64; 16]);
 
 impl WordSet {
-    fn insert(&mut self, word: &str) {
+    /// `word` is lower-cased.
+    fn insert(&mut self, word: &[u8]) {
         self.set(word_bit(word));
-        if let Some(stem) = word.as_bytes().get(..STEM) {
-            self.set(stem_bit(stem));
+        for len in STEMS {
+            if let Some(stem) = word.get(..len) {
+                self.set(stem_bit(stem));
+            }
         }
     }
 
@@ -211,12 +280,12 @@ impl WordSet {
 }
 
 /// The [`WordSet`] bit of a word.
-fn word_bit(word: &str) -> u16 {
-    (summary_hash(word.as_bytes()) >> 54) as u16
+fn word_bit(word: &[u8]) -> u16 {
+    (summary_hash(word) >> 54) as u16
 }
 
-/// The [`WordSet`] bit of a word's first [`STEM`] bytes; the hash is turned so that the stem
-/// `dog` and the word `dog` do not share a bit.
+/// The [`WordSet`] bit of a word's beginning; the hash is turned so that the stem `dog` and
+/// the word `dog` do not share a bit.
 fn stem_bit(stem: &[u8]) -> u16 {
     (summary_hash(stem).rotate_left(17) >> 54) as u16
 }
@@ -224,35 +293,52 @@ fn stem_bit(stem: &[u8]) -> u16 {
 /// A quick hash for the summaries: the first and last eight bytes and the length, mixed by one
 /// multiplication. Two words that collide only cost a needless search, never a wrong answer.
 fn summary_hash(bytes: &[u8]) -> u64 {
-    let word = |chunk: &[u8]| {
-        let mut buf = [0u8; 8];
-        buf[..chunk.len()].copy_from_slice(chunk);
-        u64::from_le_bytes(buf)
+    let n = bytes.len();
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    let u32_at = |at: usize| u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()));
+    // Whole-word loads, overlapping for short words: no byte-by-byte loop.
+    let (head, tail) = match n {
+        8.. => (u64_at(0), u64_at(n - 8)),
+        4..=7 => (u32_at(0), u32_at(n - 4)),
+        1..=3 => {
+            let [first, middle, last] = [0, n / 2, n - 1].map(|at| u64::from(bytes[at]));
+            (first << 16 | middle << 8 | last, 0)
+        }
+        0 => (0, 0),
     };
-    let head = word(&bytes[..bytes.len().min(8)]);
-    let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
-    (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Splits text into words. Everything that is not a letter or digit separates words, so
 /// `trade-off`, `trade off` and `trade_off` are all the two words `trade off`.
-pub(crate) fn tokenise(text: &str) -> Tokens {
+pub(crate) fn tokenise(text: &str) -> Words<'_> {
     if text.is_ascii() {
-        return tokenise_ascii(text);
+        // ASCII letters and digits are exactly the alphanumeric characters here, and
+        // lower-casing the whole text at once lower-cases every word in place.
+        let lower = text.to_ascii_lowercase();
+        let mut seen = WordSet::default();
+        ascii_words(&lower, |start, end| {
+            seen.insert(&lower.as_bytes()[start..end])
+        });
+        return Words {
+            text,
+            lower,
+            seen,
+            tokens: OnceCell::new(),
+        };
     }
-    let mut tokens = Tokens {
-        lower: String::with_capacity(text.len()),
-        ..Tokens::default()
-    };
-    let push = |tokens: &mut Tokens, start: usize, end: usize| {
-        let lower_start = tokens.lower.len();
-        // Each word is lower-cased on its own, as a word (context-dependent Unicode rules see
-        // the word, not its neighbours).
-        push_lowercase(&mut tokens.lower, &text[start..end]);
-        tokens.seen.insert(&tokens.lower[lower_start..]);
-        tokens.words.push(Token {
+    // Beyond ASCII each word is lower-cased on its own, as a word (context-dependent Unicode
+    // rules see the word, not its neighbours), and the list of words is built straight away.
+    let mut lower = String::with_capacity(text.len());
+    let mut seen = WordSet::default();
+    let mut tokens = Vec::new();
+    let mut push = |start: usize, end: usize| {
+        let lower_start = lower.len();
+        push_lowercase(&mut lower, &text[start..end]);
+        seen.insert(&lower.as_bytes()[lower_start..]);
+        tokens.push(Token {
             lower_start,
-            lower_end: tokens.lower.len(),
+            lower_end: lower.len(),
             start,
             end,
         });
@@ -262,48 +348,45 @@ pub(crate) fn tokenise(text: &str) -> Tokens {
         match (c.is_alphanumeric(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                push(&mut tokens, s, i);
+                push(s, i);
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        push(&mut tokens, s, text.len());
+        push(s, text.len());
     }
-    tokens
+    Words {
+        text,
+        lower,
+        seen,
+        tokens: OnceCell::from(tokens),
+    }
 }
 
-/// [`tokenise`] for ASCII text, the usual case: ASCII letters and digits are exactly the
-/// alphanumeric characters there, and lower-casing the whole text at once gives every word
-/// lower-cased at the same offsets.
-fn tokenise_ascii(text: &str) -> Tokens {
-    let mut tokens = Tokens {
-        lower: text.to_ascii_lowercase(),
-        // About one word per six bytes of prose: sized once rather than grown.
-        words: Vec::with_capacity(text.len() / 6 + 1),
-        ..Tokens::default()
-    };
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-            continue;
+/// Calls `word` with the byte span of each run of ASCII letters and digits.
+fn ascii_words(text: &str, word: impl FnMut(usize, usize)) {
+    ascii_runs(text, |b| b.is_ascii_alphanumeric(), word);
+}
+
+/// Calls `run` with the byte span of each maximal run of bytes that `keep` accepts; for ASCII
+/// text, where every byte is a character.
+fn ascii_runs(text: &str, keep: impl Fn(u8) -> bool, mut run: impl FnMut(usize, usize)) {
+    let mut start = None;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        match (keep(b), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                run(s, i);
+                start = None;
+            }
+            _ => {}
         }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        tokens.seen.insert(&tokens.lower[start..i]);
-        tokens.words.push(Token {
-            lower_start: start,
-            lower_end: i,
-            start,
-            end: i,
-        });
     }
-    tokens
+    if let Some(s) = start {
+        run(s, text.len());
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -367,8 +450,8 @@ impl Phrase {
         let mut needs: Vec<(usize, u16)> = words
             .iter()
             .filter_map(|word| match word {
-                WordPattern::Exact(w) => Some((w.len(), word_bit(w))),
-                WordPattern::Prefix(p) => p.as_bytes().get(..STEM).map(|s| (STEM, stem_bit(s))),
+                WordPattern::Exact(w) => Some((w.len(), word_bit(w.as_bytes()))),
+                WordPattern::Prefix(p) => prefix_bit(p),
                 WordPattern::Number => None,
             })
             .collect();
@@ -378,16 +461,19 @@ impl Phrase {
     }
 
     /// The byte span of the first occurrence in the text `tokens` came from.
-    pub(crate) fn find(&self, tokens: &Tokens) -> Option<(usize, usize)> {
+    pub(crate) fn find(&self, text: &Words) -> Option<(usize, usize)> {
+        if !self.required.iter().all(|&bit| text.seen.has(bit)) {
+            return None;
+        }
         let n = self.words.len();
-        let words = &tokens.words;
-        if words.len() < n || !self.required.iter().all(|&bit| tokens.seen.has(bit)) {
+        let words = text.tokens();
+        if words.len() < n {
             return None;
         }
         let first = &self.words[0];
         (0..=words.len() - n).find_map(|at| {
             // The first word rules out nearly every position, so test it on its own.
-            if !first.matches(tokens.word(&words[at])) {
+            if !first.matches(text.word(&words[at])) {
                 return None;
             }
             let window = &words[at..at + n];
@@ -395,7 +481,7 @@ impl Phrase {
                 .iter()
                 .zip(&self.words)
                 .skip(1)
-                .all(|(token, word)| word.matches(tokens.word(token)));
+                .all(|(token, word)| word.matches(text.word(token)));
             hit.then(|| (window[0].start, window[n - 1].end))
         })
     }
@@ -426,10 +512,10 @@ impl PhraseList {
     }
 
     /// False when no phrase of the list can occur in the text.
-    pub(crate) fn may_occur(&self, tokens: &Tokens) -> bool {
+    pub(crate) fn may_occur(&self, words: &Words) -> bool {
         self.anchors
             .as_ref()
-            .is_none_or(|anchors| tokens.seen.intersects(anchors))
+            .is_none_or(|anchors| words.seen.intersects(anchors))
     }
 }
 
@@ -476,15 +562,33 @@ struct Name {
     text: String,
     /// Has no `*` or `?`: a plain string comparison.
     literal: bool,
+    /// Where the `*` is when it is the only wildcard (`*.md`, `runbook-*.md`).
+    one_star: Option<usize>,
 }
 
 impl Name {
+    fn new(text: &str) -> Name {
+        let wildcards = text.matches(['*', '?']).count();
+        Name {
+            text: text.to_string(),
+            literal: wildcards == 0,
+            one_star: text.find('*').filter(|_| wildcards == 1),
+        }
+    }
+
     fn matches(&self, segment: &str) -> bool {
         if self.literal {
-            self.text == segment
-        } else {
-            wildcard_str(&self.text, segment, true)
+            return self.text == segment;
         }
+        // One `*` is a prefix and a suffix. A `*` in the segment itself is compared as a
+        // literal first by the general matcher, so such segments keep to it.
+        if let Some(star) = self.one_star.filter(|_| !segment.contains('*')) {
+            let (prefix, suffix) = (&self.text[..star], &self.text[star + 1..]);
+            return segment.len() >= prefix.len() + suffix.len()
+                && segment.starts_with(prefix)
+                && segment.ends_with(suffix);
+        }
+        wildcard_str(&self.text, segment, true)
     }
 }
 
@@ -502,7 +606,7 @@ pub(crate) struct PathView {
 
 impl PathView {
     pub(crate) fn new(path: &str) -> PathView {
-        let lower = path.trim_start_matches('/').to_lowercase();
+        let lower = lowercase(path.trim_start_matches('/'));
         let mut segments = Vec::with_capacity(lower.bytes().filter(|&b| b == b'/').count() + 1);
         let mut seen = 0;
         let mut start = 0;
@@ -573,10 +677,7 @@ impl Glob {
                     "glob {pattern:?}: `**` must be a whole segment, as in `doc/**/*.md`"
                 ));
             } else {
-                segments.push(Segment::Name(Name {
-                    text: segment.to_string(),
-                    literal: !segment.contains(['*', '?']),
-                }));
+                segments.push(Segment::Name(Name::new(segment)));
             }
         }
         let required = segments
@@ -622,7 +723,7 @@ pub(crate) struct PlaceView {
 impl PlaceView {
     pub(crate) fn new(path: &str) -> PlaceView {
         PlaceView {
-            lower: path.trim_matches('/').to_lowercase(),
+            lower: lowercase(path.trim_matches('/')),
             glob: PathView::new(path),
         }
     }
