@@ -527,6 +527,7 @@ fn harvest_snapshot(
         known: Vec::new(),
         epic_groups: config.harvest.epic_groups.clone(),
         oncall_projects: config.harvest.oncall_projects.clone(),
+        incident_projects: config.harvest.incident_projects.clone(),
         interview: config.interview.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

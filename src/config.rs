@@ -61,6 +61,7 @@ pub struct HarvestConfig {
     pub page_size: u32,
     pub epic_groups: Vec<String>,
     pub oncall_projects: Vec<String>,
+    pub incident_projects: Vec<String>,
 }
 
 /// Who a group's team report leaves out.
@@ -149,6 +150,7 @@ impl Default for HarvestConfig {
             page_size: 100,
             epic_groups: Vec::new(),
             oncall_projects: Vec::new(),
+            incident_projects: Vec::new(),
         }
     }
 }
@@ -258,6 +260,7 @@ impl Config {
         for (key, paths) in [
             ("harvest.epic_groups", &self.harvest.epic_groups),
             ("harvest.oncall_projects", &self.harvest.oncall_projects),
+            ("harvest.incident_projects", &self.harvest.incident_projects),
             ("interview.projects", &self.interview.projects),
         ] {
             if let Some(bad) = paths.iter().find(|p| !is_full_path(p)) {

@@ -434,6 +434,9 @@ impl Compiled<'_> {
         if let Some(min) = w.min_duration_hours {
             ok(item.duration_hours.is_some_and(|h| h >= min))?;
         }
+        if let Some(min) = w.min_timeline_events {
+            ok(item.timeline_events.is_some_and(|n| n >= min))?;
+        }
 
         let mut b = Bindings::default();
         if !w.labels_any.is_empty() {
@@ -785,6 +788,19 @@ impl Compiled<'_> {
                 }
             );
         }
+        if let Some(min) = w.min_timeline_events {
+            check!(
+                item.timeline_events.is_some_and(|n| n >= min),
+                format!(
+                    "{} timeline events written (at least {min})",
+                    item.timeline_events.unwrap_or_default()
+                ),
+                match item.timeline_events {
+                    Some(n) => format!("{n} timeline events written, rule needs at least {min}"),
+                    None => format!("no timeline events written, rule needs at least {min}"),
+                }
+            );
+        }
 
         let reason = failed.is_empty().then(|| self.render(&b, view));
         Evaluation {
@@ -824,6 +840,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &[&str])] = &[
     ("child_count", &["min_child_count"]),
     ("severity", &["min_severity", "max_severity"]),
     ("duration_hours", &["min_duration_hours"]),
+    ("timeline_events", &["min_timeline_events"]),
     ("state", &["state_any"]),
     ("project", &[]),
     ("kind", &[]),
@@ -904,6 +921,7 @@ impl Compiled<'_> {
                 "additions" => push_number(&mut out, item.additions),
                 "child_count" => push_number(&mut out, item.child_count),
                 "severity" => push_number(&mut out, view.severity),
+                "timeline_events" => push_number(&mut out, item.timeline_events),
                 "duration_hours" => out.push_str(
                     item.duration_hours
                         .map(hours)

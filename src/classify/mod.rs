@@ -120,6 +120,9 @@ pub struct When {
     pub max_severity: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_duration_hours: Option<f64>,
+    /// Incidents: timeline events the subject wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_timeline_events: Option<u32>,
 }
 
 impl When {
@@ -142,12 +145,13 @@ impl When {
             ("min_comments", self.min_comments.is_some()),
             ("approved", self.approved.is_some()),
         ];
-        let scalars: [(&'static str, bool); 5] = [
+        let scalars: [(&'static str, bool); 6] = [
             ("min_additions", self.min_additions.is_some()),
             ("min_child_count", self.min_child_count.is_some()),
             ("min_severity", self.min_severity.is_some()),
             ("max_severity", self.max_severity.is_some()),
             ("min_duration_hours", self.min_duration_hours.is_some()),
+            ("min_timeline_events", self.min_timeline_events.is_some()),
         ];
         lists
             .into_iter()

@@ -15,6 +15,12 @@ pub type WorkItemID = String;
 /// (`gid://gitlab/IncidentManagement::OncallRotation/1`).
 pub type IncidentManagementOncallRotationID = String;
 
+/// GitLab's `IssueID` scalar: an issue's global id (`gid://gitlab/Issue/1`).
+pub type IssueID = String;
+
+/// GitLab's `IncidentManagementTimelineEventID` scalar: a timeline event's global id.
+pub type IncidentManagementTimelineEventID = String;
+
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "queries/schema.graphql",
@@ -94,6 +100,22 @@ pub struct OncallShifts;
     response_derives = "Debug"
 )]
 pub struct OncallRotationShifts;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/project_incidents.graphql",
+    response_derives = "Debug"
+)]
+pub struct ProjectIncidents;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
+    query_path = "queries/incident_timeline_events.graphql",
+    response_derives = "Debug"
+)]
+pub struct IncidentTimelineEvents;
 
 impl Client {
     /// POSTs one operation; GraphQL `errors` become typed errors (an unknown field means an older

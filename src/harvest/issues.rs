@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::gitlab::graphql::{
-    issues, project_issues, project_visibility, Issues, ProjectIssues, ProjectVisibility,
+    issues, project_incidents, project_issues, project_visibility, Issues, ProjectIssues,
+    ProjectVisibility,
 };
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Item, ItemKind, Period, Role, Subject};
@@ -17,6 +18,7 @@ use crate::progress::SubjectProgress;
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
 use super::paging::{fetch_missing, paginate, Page};
+use super::timelines::{Timelines, UNAVAILABLE};
 use super::{combine, HarvestRequest, SourceOutcome};
 
 /// An issue as the GraphQL `IssueFields` fragment describes it.
@@ -102,6 +104,7 @@ macro_rules! impl_from_issue_fragment {
 
 impl_from_issue_fragment!(issues);
 impl_from_issue_fragment!(project_issues);
+impl_from_issue_fragment!(project_incidents);
 
 /// `gitlab-org/gitlab#123` → `gitlab-org/gitlab`.
 fn project_of_reference(reference: &str) -> Option<String> {
@@ -180,14 +183,15 @@ pub(super) async fn fetch_involved(
     )
 }
 
-/// Phase two: adds the issues the subject closed or commented on, and splits everything into
-/// the `issues` and `incidents` sources.
+/// Phase two: adds the issues the subject closed or commented on and the incidents whose
+/// timelines they wrote in, and splits everything into the `issues` and `incidents` sources.
 pub(super) async fn complete(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
     involved: (Vec<IssueRecord>, Option<GitlabError>),
     events: &SubjectEvents,
+    timelines: &Timelines,
     counter: &RequestCounter,
 ) -> (SourceOutcome, SourceOutcome) {
     let (mut records, involved_error) = involved;
@@ -233,6 +237,32 @@ pub(super) async fn complete(
     records.extend(fetched);
     errors.extend(fetch_errors);
 
+    // Timelines: the configured incident and on-call projects, and those of the subject's own
+    // incidents.
+    let incident_projects: std::collections::BTreeSet<String> = request
+        .incident_projects
+        .iter()
+        .chain(&request.oncall_projects)
+        .cloned()
+        .chain(
+            records
+                .iter()
+                .filter(|r| r.incident)
+                .filter_map(|r| r.project.clone()),
+        )
+        .collect();
+    let written = timelines
+        .for_subject(
+            client,
+            &incident_projects,
+            &subject.username,
+            &request.period,
+            i64::from(request.page_size),
+            counter,
+        )
+        .await;
+    records.extend(written.incidents);
+
     let mut seen = HashSet::new();
     records.retain(|r| seen.insert(r.id.clone()));
     let project_ids: Vec<u64> = records
@@ -246,7 +276,14 @@ pub(super) async fn complete(
     let (mut plain, mut incidents) = (Vec::new(), Vec::new());
     for record in &records {
         let activity = key_of(record).and_then(|k| events.issues.get(&k));
-        if let Some(mut item) = issue_item(record, &subject.username, activity, &request.period) {
+        let timeline = written.counts.get(&record.id).copied();
+        if let Some(mut item) = issue_item(
+            record,
+            &subject.username,
+            activity,
+            timeline,
+            &request.period,
+        ) {
             // Like merge requests: an item from a private project may not be for every audience.
             item.confidential |= record.project_id.is_some_and(|id| private.contains(&id));
             match item.kind {
@@ -255,20 +292,45 @@ pub(super) async fn complete(
             }
         }
     }
-    let error = combine(errors);
+    let incidents_error = combine(errors.iter().cloned().chain(written.errors).collect());
+    let mut incidents = SourceOutcome::new("incidents", incidents, incidents_error);
+    let mut notes = Vec::new();
+    if written.unavailable {
+        notes.push(UNAVAILABLE.to_string());
+    }
+    // An unknown on-call project is the on-call source's to report.
+    let missing: Vec<&str> = written
+        .missing
+        .iter()
+        .filter(|m| {
+            request
+                .incident_projects
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(m))
+        })
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        notes.push(format!(
+            "incident timelines not read for {}: no such project, or the token cannot see it (check harvest.incident_projects)",
+            missing.join(", ")
+        ));
+    }
+    incidents.note = (!notes.is_empty()).then(|| notes.join("; "));
     (
-        SourceOutcome::new("issues", plain, error.clone()),
-        SourceOutcome::new("incidents", incidents, error),
+        SourceOutcome::new("issues", plain, combine(errors)),
+        incidents,
     )
 }
 
 /// An issue is evidence when the subject authored it or is assigned to it and it was created or
 /// closed in the period, or when they closed it in the period. An incident also counts when the
-/// subject commented on it in the period.
+/// subject commented on it or wrote timeline entries (`timeline`: how many) in the period.
 pub fn issue_item(
     issue: &IssueRecord,
     subject: &str,
     activity: Option<&Activity>,
+    timeline: Option<u32>,
     period: &Period,
 ) -> Option<Item> {
     if !issue.relevant_type {
@@ -282,13 +344,15 @@ pub fn issue_item(
         .is_some_and(|at| period.contains(at));
     let closed_by_subject = activity.is_some_and(|a| a.closed) && active_in_period;
     let commented = activity.is_some_and(|a| a.comments > 0) && active_in_period;
+    let wrote_timeline = timeline.is_some_and(|n| n > 0);
     let dated_in_period = [issue.created_at, issue.closed_at]
         .into_iter()
         .flatten()
         .any(|at| period.contains(at));
     let evidence = ((authored || assigned) && dated_in_period)
         || closed_by_subject
-        || (issue.incident && (commented || ((authored || assigned) && active_in_period)));
+        || (issue.incident
+            && (commented || wrote_timeline || ((authored || assigned) && active_in_period)));
     if !evidence {
         return None;
     }
@@ -326,6 +390,7 @@ pub fn issue_item(
     item.confidential = issue.confidential;
     if issue.incident {
         item.severity = issue.severity;
+        item.timeline_events = timeline.filter(|n| *n > 0);
     }
     if let Some(comments) = activity.map(|a| a.comments).filter(|c| *c > 0) {
         item.comments = Some(comments);
@@ -424,21 +489,23 @@ mod tests {
     fn authored_and_assigned_issues_by_date() {
         let i = issue("alice");
         assert_eq!(
-            issue_item(&i, "alice", None, &q3()).unwrap().role,
+            issue_item(&i, "alice", None, None, &q3()).unwrap().role,
             Role::Author
         );
         let mut assigned = issue("bob");
         assigned.assignees = vec!["Alice".into()];
         assert_eq!(
-            issue_item(&assigned, "alice", None, &q3()).unwrap().role,
+            issue_item(&assigned, "alice", None, None, &q3())
+                .unwrap()
+                .role,
             Role::Assignee
         );
         let mut old = issue("alice");
         old.created_at = t("2026-01-01T00:00:00Z");
         old.closed_at = None;
-        assert!(issue_item(&old, "alice", None, &q3()).is_none());
+        assert!(issue_item(&old, "alice", None, None, &q3()).is_none());
         assert!(
-            issue_item(&i, "alice2", None, &q3()).is_none(),
+            issue_item(&i, "alice2", None, None, &q3()).is_none(),
             "near-namesake"
         );
     }
@@ -451,14 +518,14 @@ mod tests {
             last_at: t("2026-07-11T00:00:00Z"),
             ..Activity::default()
         };
-        let item = issue_item(&other, "alice", Some(&closed), &q3()).unwrap();
+        let item = issue_item(&other, "alice", Some(&closed), None, &q3()).unwrap();
         assert_eq!((item.kind, item.role), (ItemKind::Issue, Role::Participant));
         let commented = Activity {
             comments: 2,
             last_at: t("2026-07-11T00:00:00Z"),
             ..Activity::default()
         };
-        assert!(issue_item(&other, "alice", Some(&commented), &q3()).is_none());
+        assert!(issue_item(&other, "alice", Some(&commented), None, &q3()).is_none());
     }
 
     #[test]
@@ -473,19 +540,33 @@ mod tests {
             last_at: t("2026-07-01T00:00:00Z"),
             ..Activity::default()
         };
-        let item = issue_item(&incident, "alice", Some(&commented), &q3()).unwrap();
+        let item = issue_item(&incident, "alice", Some(&commented), None, &q3()).unwrap();
         assert_eq!(
             (item.kind, item.role),
             (ItemKind::Incident, Role::Participant)
         );
         assert_eq!((item.severity, item.comments), (Some(2), Some(4)));
-        assert!(issue_item(&incident, "alice", None, &q3()).is_none());
+        assert!(issue_item(&incident, "alice", None, None, &q3()).is_none());
+    }
+
+    #[test]
+    fn timeline_entries_make_a_participant_of_an_incident_but_not_of_an_issue() {
+        let mut incident = issue("bob");
+        incident.incident = true;
+        incident.created_at = t("2026-06-01T00:00:00Z");
+        let item = issue_item(&incident, "alice", None, Some(3), &q3()).unwrap();
+        assert_eq!(
+            (item.kind, item.role, item.timeline_events),
+            (ItemKind::Incident, Role::Participant, Some(3))
+        );
+        let plain = issue("bob");
+        assert!(issue_item(&plain, "alice", None, Some(3), &q3()).is_none());
     }
 
     #[test]
     fn other_work_item_types_are_not_issues() {
         let mut test_case = issue("alice");
         test_case.relevant_type = false;
-        assert!(issue_item(&test_case, "alice", None, &q3()).is_none());
+        assert!(issue_item(&test_case, "alice", None, None, &q3()).is_none());
     }
 }

@@ -15,6 +15,7 @@ mod oncall;
 pub(crate) mod paging;
 mod reviews;
 pub mod team;
+mod timelines;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
@@ -48,6 +49,9 @@ pub struct HarvestRequest {
     pub epic_groups: Vec<String>,
     /// Projects whose on-call schedules to read; empty: on-call shifts are skipped.
     pub oncall_projects: Vec<String>,
+    /// Projects whose incidents' timelines to read, beyond the on-call projects and the
+    /// projects of the subject's own incidents.
+    pub incident_projects: Vec<String>,
     pub interview: crate::config::InterviewConfig,
 }
 
@@ -114,11 +118,11 @@ pub async fn harvest(
             usernames.push(username);
         }
     }
-    let results = join_all(
-        usernames
-            .iter()
-            .map(|username| harvest_subject(client, request, username, &gitlab_url, progress)),
-    )
+    // Incident timelines are read per project, once for everyone.
+    let timelines = timelines::Timelines::default();
+    let results = join_all(usernames.iter().map(|username| {
+        harvest_subject(client, request, username, &gitlab_url, &timelines, progress)
+    }))
     .await;
     for result in results {
         let (subject, outcomes) = result?;
@@ -149,6 +153,7 @@ async fn harvest_subject(
     request: &HarvestRequest,
     username: &str,
     gitlab_url: &str,
+    timelines: &timelines::Timelines,
     progress: &Progress,
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
     let lookup = RequestCounter::default();
@@ -196,6 +201,7 @@ async fn harvest_subject(
             &subject,
             involved,
             &events,
+            timelines,
             incident_counter
         ),
         epics::harvest_epics(client, request, &subject, &groups, epic_counter, &bar),

@@ -293,6 +293,9 @@ pub struct Item {
     pub child_count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
+    /// Incidents: the incident timeline events the subject wrote in the period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_events: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -340,6 +343,7 @@ impl Item {
             changed_paths: Vec::new(),
             child_count: None,
             severity: None,
+            timeline_events: None,
             starts_at: None,
             ends_at: None,
             duration_hours: None,

@@ -640,6 +640,12 @@ pub(super) fn item_view(item: &Item) -> ItemView {
             if let Some(severity) = item.severity {
                 facts.push(format!("severity {severity}"));
             }
+            if let Some(n) = item.timeline_events {
+                facts.push(format!(
+                    "{n} timeline {}",
+                    if n == 1 { "event" } else { "events" }
+                ));
+            }
         }
         ItemKind::OncallShift => {
             if let Some(hours) = item.duration_hours {

@@ -38,9 +38,11 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 mod epics;
+mod incidents;
 mod oncall;
 
 pub use epics::{Epic, EpicEdition, GroupAccess};
+pub use incidents::TimelineEvent;
 pub use oncall::{oncall_window_accepted, OncallRotation, OncallSchedule};
 
 /// The token the fake accepts unless a test says otherwise.
@@ -508,6 +510,8 @@ pub struct Dataset {
     pub epic_data: epics::EpicData,
     /// `GET /groups/:id/members/all`, by group path.
     pub group_members: BTreeMap<String, Vec<GroupMember>>,
+    /// Entries of incidents' timelines (`fake_gitlab/incidents.rs`).
+    pub timeline_events: Vec<TimelineEvent>,
 }
 
 /// A member as `/groups/:id/members/all` lists them.
@@ -595,6 +599,18 @@ impl Dataset {
             issue.title
         );
         self.issues.push(issue);
+        self
+    }
+
+    pub fn timeline_event(mut self, event: TimelineEvent) -> Self {
+        assert!(
+            self.issues
+                .iter()
+                .any(|i| i.id == event.incident_id && i.issue_type == "INCIDENT"),
+            "test data: timeline event {} names no incident",
+            event.id
+        );
+        self.timeline_events.push(event);
         self
     }
 
@@ -1605,6 +1621,8 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
         Some("Issues") => top_level_issues(shared, &variables),
         Some("ProjectIssues") => project_issues(shared, &variables),
         Some("ProjectVisibility") => project_visibility(shared, &variables),
+        Some("ProjectIncidents") => incidents::project_incidents(shared, &variables),
+        Some("IncidentTimelineEvents") => incidents::timeline_events(shared, &variables),
         Some("OncallShifts") => oncall::shifts(shared, &variables, false),
         Some("OncallRotationShifts") => oncall::shifts(shared, &variables, true),
         Some("GroupEpicWorkItems") => {
@@ -1618,7 +1636,7 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
         }])),
     };
     let query = request["query"].as_str().unwrap_or("");
-    let result = result.and_then(|full| select(&full, query, operation));
+    let result = result.and_then(|full| select(&full, query, operation, &variables));
     match (result, fault) {
         (Err(errors), _) => graphql_errors(errors),
         (Ok(data), Some(GraphqlFault::PartialData { message })) => Answer::json(
@@ -1639,7 +1657,12 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
 /// Cuts the fake's full answer down to what the query document selects, as a real server
 /// answers: aliases renamed, fragments expanded, nothing extra. A selected field the fake does
 /// not know is an error naming it, so a changed query shows where the fake must grow.
-fn select(full: &Value, query: &str, operation: Option<&str>) -> Result<Value, Value> {
+fn select(
+    full: &Value,
+    query: &str,
+    operation: Option<&str>,
+    variables: &Value,
+) -> Result<Value, Value> {
     use graphql_parser::query as q;
     let doc = q::parse_query::<String>(query).map_err(|e| {
         json!([{"message": format!("Parse error: {e}"), "extensions": {"code": "syntaxError"}}])
@@ -1671,7 +1694,11 @@ fn select(full: &Value, query: &str, operation: Option<&str>) -> Result<Value, V
         return Err(json!([{"message": format!("No operation named {operation:?}")}]));
     };
     let mut missing = Vec::new();
-    let data = project(full, selection, &fragments, "", &mut missing);
+    let context = Selecting {
+        fragments: &fragments,
+        variables,
+    };
+    let data = project(full, selection, &context, "", &mut missing);
     if missing.is_empty() {
         Ok(data)
     } else {
@@ -1684,10 +1711,41 @@ fn select(full: &Value, query: &str, operation: Option<&str>) -> Result<Value, V
     }
 }
 
+/// What a selection is read with: the document's fragments and the request's variables.
+struct Selecting<'a, 'q> {
+    fragments: &'a BTreeMap<String, graphql_parser::query::SelectionSet<'q, String>>,
+    variables: &'a Value,
+}
+
+impl Selecting<'_, '_> {
+    /// `@include(if:)` and `@skip(if:)`, with a literal or a variable, as GraphQL executes them.
+    fn wanted(&self, directives: &[graphql_parser::query::Directive<'_, String>]) -> bool {
+        use graphql_parser::query as q;
+        directives.iter().all(|d| {
+            let condition =
+                d.arguments
+                    .iter()
+                    .find(|(name, _)| name == "if")
+                    .map(|(_, v)| match v {
+                        q::Value::Boolean(b) => *b,
+                        q::Value::Variable(name) => {
+                            self.variables.get(name).and_then(Value::as_bool) == Some(true)
+                        }
+                        _ => false,
+                    });
+            match (d.name.as_str(), condition) {
+                ("include", Some(c)) => c,
+                ("skip", Some(c)) => !c,
+                _ => true,
+            }
+        })
+    }
+}
+
 fn project(
     value: &Value,
     selection: &graphql_parser::query::SelectionSet<'_, String>,
-    fragments: &BTreeMap<String, graphql_parser::query::SelectionSet<'_, String>>,
+    context: &Selecting<'_, '_>,
     path: &str,
     missing: &mut Vec<String>,
 ) -> Value {
@@ -1696,7 +1754,7 @@ fn project(
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|v| project(v, selection, fragments, path, missing))
+                .map(|v| project(v, selection, context, path, missing))
                 .collect(),
         ),
         Value::Object(object) => {
@@ -1704,6 +1762,9 @@ fn project(
             for item in &selection.items {
                 match item {
                     q::Selection::Field(field) => {
+                        if !context.wanted(&field.directives) {
+                            continue;
+                        }
                         let key = field.alias.clone().unwrap_or_else(|| field.name.clone());
                         let here = format!("{path}.{}", field.name);
                         // A field whose answer depends on a literal argument is stored under
@@ -1726,15 +1787,15 @@ fn project(
                         let answer = if field.selection_set.items.is_empty() {
                             inner.clone()
                         } else {
-                            project(inner, &field.selection_set, fragments, &here, missing)
+                            project(inner, &field.selection_set, context, &here, missing)
                         };
                         out.insert(key, answer);
                     }
                     q::Selection::FragmentSpread(spread) => {
-                        match fragments.get(&spread.fragment_name) {
+                        match context.fragments.get(&spread.fragment_name) {
                             Some(set) => {
                                 if let Value::Object(part) =
-                                    project(value, set, fragments, path, missing)
+                                    project(value, set, context, path, missing)
                                 {
                                     out.extend(part);
                                 }
@@ -1751,7 +1812,7 @@ fn project(
                         };
                         if applies {
                             if let Value::Object(part) =
-                                project(value, &inline.selection_set, fragments, path, missing)
+                                project(value, &inline.selection_set, context, path, missing)
                             {
                                 out.extend(part);
                             }

@@ -8,6 +8,7 @@
 //! - `harvest`, `retries`, `errors`, `offline`: the CLI contract from DESIGN.md, end to end.
 //! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
+//! - `timelines`: incidents the subject wrote timeline entries for.
 
 mod epics;
 mod errors;
@@ -22,3 +23,4 @@ mod scenario;
 mod showcase;
 mod support;
 mod team;
+mod timelines;
