@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::fake_gitlab::{
     Dataset, Epic, Event, FakeGitlab, Faults, Issue, MergeRequest, OncallRotation, OncallSchedule,
-    TOKEN,
+    TimelineEvent, TOKEN,
 };
 use crate::support::*;
 
@@ -76,6 +76,7 @@ const CHEF_ROLES: &str = "Retire the legacy Chef roles";
 const API_5XX: &str = "Elevated 5xx error rate on the API fleet";
 const SIDEKIQ_BACKLOG: &str = "Sidekiq urgent queue backlog";
 const REPLICA_LAG: &str = "Patroni replica lag after failover";
+const CACHE_EVICTIONS: &str = "Redis cache evictions during peak";
 
 // Epics.
 const DB_RESILIENCE: &str = "Database resilience for FY27";
@@ -102,7 +103,7 @@ const ALICE2_TITLES: [&str; 7] = [
 ];
 
 /// Alice's 2026Q3, except on-call shifts (which share one title): `(kind, role, title)`.
-const ALICE_Q3: [(&str, &str, &str); 23] = [
+const ALICE_Q3: [(&str, &str, &str); 24] = [
     ("merge_request", "author", BLUEPRINT),
     ("merge_request", "author", REDIS_RUNBOOK),
     ("merge_request", "author", MISSING_INDEX),
@@ -129,6 +130,8 @@ const ALICE_Q3: [(&str, &str, &str); 23] = [
     // Only commented on.
     ("incident", "participant", SIDEKIQ_BACKLOG),
     ("incident", "author", REPLICA_LAG),
+    // Only wrote its timeline.
+    ("incident", "participant", CACHE_EVICTIONS),
     ("epic", "author", DB_RESILIENCE),
     // In the subgroup acme/infra; created in Q2, closed in Q3.
     ("epic", "author", RUNNER_COST),
@@ -151,7 +154,7 @@ const EXPECTED_COUNTS: [(&str, usize); 7] = [
     ("merge_request", 6),
     ("review", 4),
     ("issue", 6),
-    ("incident", 3),
+    ("incident", 4),
     ("epic", 2),
     ("oncall_shift", 3),
     ("interview", 2),
@@ -525,7 +528,27 @@ pub fn everything() -> Dataset {
             .of_type("INCIDENT")
             .labels(&["incident", "severity::1", "Service::Patroni"])
             .closed("2026-08-05T06:00:00Z"),
-        );
+        )
+        // Dave's incident: Alice kept its timeline, nothing else.
+        .issue(
+            Issue::new(
+                8105,
+                PRODUCTION,
+                504,
+                CACHE_EVICTIONS,
+                "dave",
+                "2026-09-03T21:05:00Z",
+            )
+            .of_type("INCIDENT")
+            .severity("HIGH")
+            .labels(&["incident", "Service::Redis"])
+            .closed("2026-09-04T01:30:00Z"),
+        )
+        .timeline_event(TimelineEvent::new(1, 8105, "alice", "2026-09-03T21:10:00Z"))
+        .timeline_event(TimelineEvent::new(2, 8105, "dave", "2026-09-03T21:25:00Z"))
+        .timeline_event(TimelineEvent::new(3, 8105, "alice", "2026-09-03T22:00:00Z"))
+        .timeline_event(TimelineEvent::new(4, 8105, "alice", "2026-09-04T01:20:00Z"))
+        .timeline_event(TimelineEvent::new(5, 8103, "alice", "2026-08-04T02:30:00Z"));
 
     // ── Interview work ──────────────────────────────────────────────────────────────────────
     let data = data.issue(
@@ -984,6 +1007,8 @@ fn showcase_harvest_and_brag_cover_every_kind() {
     );
     assert_eq!(one("incident", SIDEKIQ_BACKLOG)["severity"], 3, "MEDIUM");
     assert_eq!(one("incident", SIDEKIQ_BACKLOG)["comments"], 2);
+    assert_eq!(one("incident", CACHE_EVICTIONS)["timeline_events"], 3);
+    assert_eq!(one("incident", REPLICA_LAG)["timeline_events"], 1);
     assert_eq!(
         one("incident", REPLICA_LAG)["severity"],
         1,
