@@ -15,7 +15,7 @@
 // The tests' fake, with its submodules where the tests keep them.
 #[path = "../tests/cli"]
 mod cli {
-    #[allow(dead_code, unused_imports)]
+    #[allow(unused_imports)]
     pub mod fake_gitlab;
 }
 
@@ -245,6 +245,8 @@ fn items_per_source(snapshot: &Value) -> Vec<(String, u64)> {
 /// Runs the command to its end; its exit code and its peak resident memory in KiB, read from
 /// the kernel's accounting of that one child (`wait4`).
 fn run_measuring_memory(command: &mut Command) -> (i32, i64) {
+    // Reaped by wait4 below, which also reports the child's memory.
+    #[allow(clippy::zombie_processes)]
     let child = command.spawn().expect("start gl-evidence");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
