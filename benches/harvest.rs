@@ -86,8 +86,9 @@ struct Scenario {
 
 struct Measured {
     requests: u64,
-    /// Requests per REST route or GraphQL operation.
-    routes: std::collections::BTreeMap<String, u64>,
+    /// Per REST route or GraphQL operation: requests, and when the first arrived and the last
+    /// was answered, in seconds from the first request of the run.
+    routes: std::collections::BTreeMap<String, (u64, f64, f64)>,
     wall: Duration,
     peak_rss_mb: f64,
     snapshot: Value,
@@ -136,8 +137,11 @@ impl Scenario {
         let snapshot: Value =
             serde_json::from_str(&std::fs::read_to_string(&out).expect("snapshot written"))
                 .expect("snapshot is JSON");
-        let mut routes = std::collections::BTreeMap::new();
-        for r in fake.requests() {
+        let mut routes = std::collections::BTreeMap::<String, (u64, f64, f64)>::new();
+        let requests = fake.requests();
+        let origin = requests.iter().map(|r| r.at).min();
+        for r in requests {
+            let since = |t: Instant| origin.map_or(0.0, |o| (t - o).as_secs_f64());
             let route = match &r.operation {
                 Some(operation) => format!("graphql {operation}"),
                 None => r
@@ -153,7 +157,10 @@ impl Scenario {
                     .collect::<Vec<_>>()
                     .join("/"),
             };
-            *routes.entry(route).or_default() += 1;
+            let entry = routes.entry(route).or_insert((0, f64::MAX, 0.0));
+            entry.0 += 1;
+            entry.1 = entry.1.min(since(r.at));
+            entry.2 = entry.2.max(since(r.done));
         }
         Measured {
             routes,
@@ -214,9 +221,9 @@ impl Scenario {
                 items.div_ceil(100)
             );
         }
-        println!("  requests by route:");
-        for (route, n) in &fast.routes {
-            println!("    {route:<40} {n:>5}");
+        println!("  requests by route (count, from, to in seconds):");
+        for (route, (n, from, to)) in &fast.routes {
+            println!("    {route:<40} {n:>5}  {from:>5.2} {to:>5.2}");
         }
         checks.iter().all(|ok| *ok)
     }

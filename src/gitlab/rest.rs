@@ -1,6 +1,8 @@
-//! REST v4: single requests and offset paging that follows `x-next-page` / `Link` and never
-//! relies on `x-total` (GitLab omits it past 10,000 rows).
+//! REST v4: single requests and offset paging: the pages `x-total-pages` announces in parallel,
+//! then `x-next-page` / `Link` to the end (GitLab omits the totals past 10,000 rows, and rows may
+//! be added while we read).
 
+use futures::future::join_all;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
@@ -48,6 +50,10 @@ impl Client {
     }
 
     /// GET every page of a REST list (`per_page=100`). Items collected before a failure are kept.
+    ///
+    /// When the first page says how many pages there are (`x-total-pages`; GitLab leaves it out
+    /// past 10,000 rows), the rest are asked for at once, in parallel; otherwise, and after the
+    /// last page announced if rows were added meanwhile, the `x-next-page` chain is followed.
     pub async fn rest_get_all<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -55,46 +61,83 @@ impl Client {
         counter: &RequestCounter,
         mut on_page: impl FnMut(usize),
     ) -> Paged<T> {
-        let mut items = Vec::new();
-        let mut page: u32 = 1;
-        loop {
+        let fetch = |page: u32| {
             let mut params = query.to_vec();
             params.push(("per_page", "100".to_string()));
             params.push(("page", page.to_string()));
             let url = self.rest_url(path, &params);
-            match self.rest_send::<Vec<T>>(&url, counter).await {
-                Ok((batch, headers)) => {
-                    let empty = batch.is_empty();
-                    items.extend(batch);
-                    on_page(items.len());
-                    let next = match next_page(&headers) {
-                        Some(next) => next,
-                        None => break,
-                    };
-                    if empty {
-                        break;
-                    }
-                    if next <= page || next > MAX_PAGES {
-                        return Paged {
-                            items,
-                            error: Some(GitlabError::RepeatedPage {
-                                url: url.to_string(),
-                                page: next.to_string(),
-                            }),
-                        };
-                    }
-                    page = next;
-                }
+            async move {
+                let answer = self.rest_send::<Vec<T>>(&url, counter).await;
+                (url, answer)
+            }
+        };
+        let mut items = Vec::new();
+        let mut page: u32 = 1;
+        let (mut url, mut answer) = fetch(page).await;
+        loop {
+            let (batch, headers) = match answer {
+                Ok(ok) => ok,
                 Err(error) => {
                     return Paged {
                         items,
                         error: Some(error),
                     }
                 }
+            };
+            let empty = batch.is_empty();
+            items.extend(batch);
+            on_page(items.len());
+            let Some(next) = next_page(&headers).filter(|_| !empty) else {
+                break;
+            };
+            if next <= page || next > MAX_PAGES {
+                return Paged {
+                    items,
+                    error: Some(GitlabError::RepeatedPage {
+                        url: url.to_string(),
+                        page: next.to_string(),
+                    }),
+                };
+            }
+            let last = total_pages(&headers).filter(|last| *last > next && *last <= MAX_PAGES);
+            match (page, last) {
+                (1, Some(last)) => {
+                    // Pages 2..=last at once; the chain resumes from the last one's answer.
+                    let mut answers = join_all((next..=last).map(fetch)).await;
+                    let tail = answers.pop().expect("at least two pages");
+                    for (_, answer) in answers {
+                        match answer {
+                            Ok((batch, _)) => items.extend(batch),
+                            Err(error) => {
+                                return Paged {
+                                    items,
+                                    error: Some(error),
+                                }
+                            }
+                        }
+                    }
+                    page = last;
+                    (url, answer) = tail;
+                }
+                _ => {
+                    page = next;
+                    (url, answer) = fetch(page).await;
+                }
             }
         }
         Paged { items, error: None }
     }
+}
+
+/// The number of pages, from `x-total-pages`, when GitLab gives it.
+fn total_pages(headers: &HeaderMap) -> Option<u32> {
+    headers
+        .get("x-total-pages")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The next page number from `x-next-page`, else from the `Link` header's `rel="next"`.

@@ -18,7 +18,8 @@ use crate::progress::SubjectProgress;
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
 use super::paging::{fetch_missing, paginate, Page};
-use super::timelines::{Timelines, UNAVAILABLE};
+use super::shared::Visibility;
+use super::timelines::UNAVAILABLE;
 use super::{combine, HarvestRequest, SourceOutcome};
 
 /// An issue as the GraphQL `IssueFields` fragment describes it.
@@ -191,7 +192,7 @@ pub(super) async fn complete(
     subject: &Subject,
     involved: (Vec<IssueRecord>, Option<GitlabError>),
     events: &SubjectEvents,
-    timelines: &Timelines,
+    shared: &super::RunShared,
     counter: &RequestCounter,
 ) -> (SourceOutcome, SourceOutcome) {
     let (mut records, involved_error) = involved;
@@ -251,7 +252,8 @@ pub(super) async fn complete(
                 .filter_map(|r| r.project.clone()),
         )
         .collect();
-    let written = timelines
+    let written = shared
+        .timelines
         .for_subject(
             client,
             &incident_projects,
@@ -271,7 +273,8 @@ pub(super) async fn complete(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let (private, visibility_error) = private_projects(client, &project_ids, counter).await;
+    let (private, visibility_error) =
+        private_projects(client, &shared.visibility, &project_ids, counter).await;
     errors.extend(visibility_error);
     let (mut plain, mut incidents) = (Vec::new(), Vec::new());
     for record in &records {
@@ -399,14 +402,21 @@ pub fn issue_item(
 }
 
 /// Which of these projects are private: one request per hundred projects.
+/// Projects another subject of the run already asked about are not asked again.
 async fn private_projects(
     client: &Client,
+    shared: &Visibility,
     project_ids: &[u64],
     counter: &RequestCounter,
 ) -> (HashSet<u64>, Option<GitlabError>) {
-    let mut private = HashSet::new();
+    let mut known = shared.known.lock().await;
+    let unknown: Vec<u64> = project_ids
+        .iter()
+        .copied()
+        .filter(|id| !known.contains_key(id))
+        .collect();
     let mut errors = Vec::new();
-    for chunk in project_ids.chunks(100) {
+    for chunk in unknown.chunks(100) {
         let ids: Vec<String> = chunk
             .iter()
             .map(|id| format!("gid://gitlab/Project/{id}"))
@@ -433,14 +443,21 @@ async fn private_projects(
             |_| {},
         )
         .await;
-        private.extend(
-            projects
-                .iter()
-                .filter(|p| p.visibility.as_deref() == Some("private"))
-                .filter_map(|p| super::convert::numeric_id(&p.id)),
-        );
+        if error.is_none() {
+            // Not listed: not visible to the token, so nothing to hide it from.
+            known.extend(chunk.iter().map(|id| (*id, false)));
+        }
+        known.extend(projects.iter().filter_map(|p| {
+            let private = p.visibility.as_deref() == Some("private");
+            Some((super::convert::numeric_id(&p.id)?, private))
+        }));
         errors.extend(error);
     }
+    let private = project_ids
+        .iter()
+        .copied()
+        .filter(|id| known.get(id) == Some(&true))
+        .collect();
     (private, combine(errors))
 }
 

@@ -14,6 +14,7 @@ mod merge_requests;
 mod oncall;
 pub(crate) mod paging;
 mod reviews;
+mod shared;
 pub mod team;
 mod timelines;
 
@@ -104,6 +105,14 @@ impl SourceOutcome {
     }
 }
 
+/// Reads the subjects of one run share (see [`shared`]).
+#[derive(Default)]
+pub(crate) struct RunShared {
+    pub timelines: timelines::Timelines,
+    pub oncall: oncall::SharedShifts,
+    pub visibility: shared::Visibility,
+}
+
 /// Harvests every subject's sources into one snapshot.
 pub async fn harvest(
     client: &Client,
@@ -118,10 +127,9 @@ pub async fn harvest(
             usernames.push(username);
         }
     }
-    // Incident timelines are read per project, once for everyone.
-    let timelines = timelines::Timelines::default();
+    let shared = RunShared::default();
     let results = join_all(usernames.iter().map(|username| {
-        harvest_subject(client, request, username, &gitlab_url, &timelines, progress)
+        harvest_subject(client, request, username, &gitlab_url, &shared, progress)
     }))
     .await;
     for result in results {
@@ -153,7 +161,7 @@ async fn harvest_subject(
     request: &HarvestRequest,
     username: &str,
     gitlab_url: &str,
-    timelines: &timelines::Timelines,
+    shared: &RunShared,
     progress: &Progress,
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
     let lookup = RequestCounter::default();
@@ -176,7 +184,14 @@ async fn harvest_subject(
         merge_requests::harvest_authored(client, request, &subject, mr_counter, &bar),
         reviews::fetch_requested(client, request, &subject, review_counter, &bar),
         issues::fetch_involved(client, request, &subject, issue_counter, &bar),
-        oncall::harvest_shifts(client, request, &subject, oncall_counter, &bar),
+        oncall::harvest_shifts(
+            client,
+            request,
+            &subject,
+            &shared.oncall,
+            oncall_counter,
+            &bar
+        ),
     );
     // Phase two: what the events point at, and epics in the groups the evidence lives in.
     let projects = authored
@@ -201,7 +216,7 @@ async fn harvest_subject(
             &subject,
             involved,
             &events,
-            timelines,
+            shared,
             incident_counter
         ),
         epics::harvest_epics(client, request, &subject, &groups, epic_counter, &bar),

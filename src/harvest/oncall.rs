@@ -25,7 +25,12 @@ use crate::model::{Item, ItemKind, Role, Subject};
 use crate::progress::SubjectProgress;
 
 use super::paging::{paginate, Page};
+use super::shared::OncePerRun;
 use super::{combine, HarvestRequest, SourceOutcome};
+
+/// Each on-call project's shifts in the period's windows, read once per run: a rotation's
+/// shifts are the same whoever asks.
+pub(crate) type SharedShifts = OncePerRun<String, ProjectRead>;
 
 const SOURCE: &str = "oncall_shifts";
 
@@ -54,6 +59,7 @@ pub(crate) async fn harvest_shifts(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    shared: &SharedShifts,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
@@ -64,12 +70,11 @@ pub(crate) async fn harvest_shifts(
     let to = request.period.end_exclusive().min(request.generated_at);
     let windows = windows(from, to);
     let page_size = i64::from(request.page_size);
-    let reads = join_all(
-        request
-            .oncall_projects
-            .iter()
-            .map(|project| read_project(client, project, &windows, page_size, counter)),
-    )
+    let reads = join_all(request.oncall_projects.iter().map(|project| {
+        shared.get(project.to_ascii_lowercase(), async {
+            read_project(client, project, &windows, page_size, counter).await
+        })
+    }))
     .await;
 
     let mut records = Vec::new();
@@ -253,8 +258,8 @@ macro_rules! shift_page {
 }
 
 /// How one project went.
-#[derive(Debug)]
-enum ProjectRead {
+#[derive(Debug, Clone)]
+pub(crate) enum ProjectRead {
     /// Its schedules were read; `error` says what is missing, if anything.
     Read {
         shifts: Vec<ShiftRecord>,

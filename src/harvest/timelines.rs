@@ -7,11 +7,9 @@
 //! many subjects ask for it, and each subject then counts their own entries.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
-use tokio::sync::OnceCell;
 
 use crate::gitlab::graphql::{
     incident_timeline_events, project_incidents, IncidentTimelineEvents, ProjectIncidents,
@@ -21,6 +19,7 @@ use crate::model::Period;
 
 use super::issues::IssueRecord;
 use super::paging::{paginate, Page};
+use super::shared::OncePerRun;
 
 /// Incidents whose timelines one request reads (the slots of `incident_timeline_events.graphql`).
 const SLOTS: usize = 10;
@@ -50,7 +49,7 @@ pub(crate) struct ProjectTimelines {
 /// The projects read so far in this run, shared by every subject.
 #[derive(Debug, Default)]
 pub(crate) struct Timelines {
-    projects: Mutex<HashMap<String, Arc<OnceCell<ProjectTimelines>>>>,
+    projects: OncePerRun<String, ProjectTimelines>,
 }
 
 /// One subject's part: the incidents they wrote timeline entries for in the period.
@@ -76,15 +75,10 @@ impl Timelines {
         page_size: i64,
         counter: &RequestCounter,
     ) -> SubjectTimelines {
-        let cells: Vec<Arc<OnceCell<ProjectTimelines>>> = {
-            let mut known = self.projects.lock().unwrap_or_else(|e| e.into_inner());
-            projects
-                .iter()
-                .map(|p| known.entry(p.to_ascii_lowercase()).or_default().clone())
-                .collect()
-        };
-        let read = join_all(projects.iter().zip(&cells).map(|(path, cell)| {
-            cell.get_or_init(|| read_project(client, path, period, page_size, counter))
+        let read = join_all(projects.iter().map(|path| {
+            self.projects.get(path.to_ascii_lowercase(), async {
+                read_project(client, path, period, page_size, counter).await
+            })
         }))
         .await;
         let mut mine = SubjectTimelines::default();
