@@ -364,6 +364,8 @@ fn harvest_collects_every_page() {
             scenario::busy(),
             Faults {
                 hide_totals,
+                // Long enough that pages asked together are in flight together.
+                latency_ms: 30,
                 ..Faults::default()
             },
         );
@@ -415,6 +417,22 @@ fn harvest_collects_every_page() {
             pages,
             BTreeSet::from(["1".to_string(), "2".to_string(), "3".to_string()]),
             "events pages{context}"
+        );
+        // The pages x-total-pages announces are asked for together; without it, one by one.
+        let page = |n: &str| {
+            fake.requests_to("/events")
+                .into_iter()
+                .find(|r| {
+                    r.param("action").as_deref() == Some("commented")
+                        && r.param("page").as_deref() == Some(n)
+                })
+                .unwrap_or_else(|| panic!("page {n}{context}"))
+        };
+        let (second, third) = (page("2"), page("3"));
+        assert_eq!(
+            third.at < second.done,
+            !hide_totals,
+            "page 3 asked before page 2 was answered{context}"
         );
         let authored_calls = fake.graphql_requests("AuthoredMergeRequests");
         assert_eq!(
