@@ -175,7 +175,10 @@ impl FileReport {
                 let title = markdown_title(&text);
                 (Body::Text(text), title)
             }
-            (_, _) => (Body::Text(note(super::message::content_type_for(&name))), None),
+            (_, _) => (
+                Body::Text(note(super::message::content_type_for(&name))),
+                None,
+            ),
         };
         let mut attachments = vec![AttachedFile::named(name.clone(), bytes)];
         for path in &self.attach {

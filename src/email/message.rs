@@ -71,13 +71,14 @@ pub fn parse_recipients(values: &[String]) -> Result<Vec<Mailbox>, EmailError> {
     }
     let mut recipients: Vec<Mailbox> = Vec::new();
     for value in values {
-        let mailbox = value
-            .trim()
-            .parse::<Mailbox>()
-            .map_err(|e| EmailError::InvalidRecipient {
-                value: value.clone(),
-                reason: e.to_string(),
-            })?;
+        let mailbox =
+            value
+                .trim()
+                .parse::<Mailbox>()
+                .map_err(|e| EmailError::InvalidRecipient {
+                    value: value.clone(),
+                    reason: e.to_string(),
+                })?;
         if !recipients.iter().any(|r| r.email == mailbox.email) {
             recipients.push(mailbox);
         }
@@ -105,7 +106,8 @@ pub fn build(from: &Mailbox, email: &Email) -> Result<Message, EmailError> {
     for file in &email.attachments {
         let content_type = ContentType::parse(file.content_type)
             .expect("the content types of content_type_for are valid");
-        body = body.singlepart(Attachment::new(file.name.clone()).body(file.bytes.clone(), content_type));
+        body = body
+            .singlepart(Attachment::new(file.name.clone()).body(file.bytes.clone(), content_type));
     }
     builder.multipart(body).map_err(|e| EmailError::Build {
         message: e.to_string(),
@@ -167,7 +169,10 @@ mod tests {
                 text: "plain words".into(),
                 html: "<p>html words</p>".into(),
             },
-            attachments: vec![AttachedFile::named("brag-zoë.md".into(), b"# Brag".to_vec())],
+            attachments: vec![AttachedFile::named(
+                "brag-zoë.md".into(),
+                b"# Brag".to_vec(),
+            )],
         };
         let raw = String::from_utf8(build(&from(), &email).unwrap().formatted()).unwrap();
         for part in [

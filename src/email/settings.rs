@@ -113,9 +113,12 @@ impl EmailConfig {
         }
         SubjectTemplate::new(&self.subject).map_err(|m| ("email.subject", m))?;
         for format in &self.attach {
-            format
-                .parse::<Format>()
-                .map_err(|_| ("email.attach", format!("{format:?} is not a report format: use md, json, html or csv")))?;
+            format.parse::<Format>().map_err(|_| {
+                (
+                    "email.attach",
+                    format!("{format:?} is not a report format: use md, json, html or csv"),
+                )
+            })?;
         }
         if self.timeout_secs == 0 {
             return Err(("email.timeout_secs", "must be at least 1".into()));
@@ -477,7 +480,9 @@ mod tests {
                 url: Some(url.into()),
                 ..env()
             };
-            let err = SmtpSettings::resolve(&config(), &e).unwrap_err().to_string();
+            let err = SmtpSettings::resolve(&config(), &e)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("GL_EVIDENCE_SMTP_URL"), "{err}");
             assert!(err.contains(wanted), "{url}: {err}");
             assert!(!err.contains("secret"), "{err}");
@@ -569,8 +574,13 @@ mod tests {
             port: Some("lots".into()),
             ..env()
         };
-        let err = SmtpSettings::resolve(&config(), &e).unwrap_err().to_string();
-        assert!(err.contains("GL_EVIDENCE_SMTP_PORT") && err.contains("lots"), "{err}");
+        let err = SmtpSettings::resolve(&config(), &e)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("GL_EVIDENCE_SMTP_PORT") && err.contains("lots"),
+            "{err}"
+        );
     }
 
     #[test]

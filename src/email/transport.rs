@@ -25,9 +25,10 @@ pub fn send(settings: &SmtpSettings, message: Message) -> Result<(), EmailError>
 }
 
 fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, EmailError> {
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
-        .port(settings.port)
-        .timeout(Some(settings.timeout));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
+            .port(settings.port)
+            .timeout(Some(settings.timeout));
     builder = match settings.security {
         Security::Starttls => builder.tls(Tls::Required(tls_parameters(settings)?)),
         Security::Tls => builder.tls(Tls::Wrapper(tls_parameters(settings)?)),
@@ -35,7 +36,10 @@ fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executo
     };
     if let Some((user, password)) = &settings.credentials {
         builder = builder
-            .credentials(Credentials::new(user.clone(), password.expose().to_string()))
+            .credentials(Credentials::new(
+                user.clone(),
+                password.expose().to_string(),
+            ))
             .authentication(vec![Mechanism::Plain, Mechanism::Login]);
     }
     Ok(builder.build())
@@ -63,6 +67,11 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, EmailError> 
 
 /// The error with what the server said and what to check.
 fn describe(settings: &SmtpSettings, error: &lettre::transport::smtp::Error) -> EmailError {
+    // lettre nests its connection errors: say it once.
+    let detail = error
+        .to_string()
+        .replace("Connection error: Connection error: ", "Connection error: ");
+    let lowered = detail.to_lowercase();
     let code = error.status().map(|c| c.to_string());
     let hint = match code.as_deref() {
         Some("530" | "534" | "535" | "538") => format!(
@@ -72,24 +81,22 @@ fn describe(settings: &SmtpSettings, error: &lettre::transport::smtp::Error) -> 
         Some("550" | "551" | "552" | "553" | "554" | "501") => {
             "the server refused the sender, a recipient or the message: check --to/--email and email.from (many servers relay only for their own domain or after a login)".to_string()
         }
-        Some(c) if c.starts_with('4') => {
-            "a temporary failure: try again later".to_string()
-        }
+        Some(c) if c.starts_with('4') => "a temporary failure: try again later".to_string(),
         _ if error.is_timeout() => format!(
             "no answer within {} s: check email.host and email.port, or raise email.timeout_secs",
             settings.timeout.as_secs()
         ),
-        _ if error.is_tls() => {
-            "the TLS handshake failed: check email.security (starttls for port 587, tls for 465) and, for a private CA, email.ca_file".to_string()
+        _ if detail.contains("STARTTLS") => {
+            "the server does not offer STARTTLS: use security = \"tls\" if it expects TLS from the start (port 465); gl-evidence never falls back to sending unencrypted".to_string()
         }
-        _ if error.to_string().contains("STARTTLS") => {
-            "the server does not offer STARTTLS: use security = \"tls\" if it expects TLS from the start (port 465)".to_string()
+        _ if error.is_tls() || lowered.contains("certificate") || lowered.contains("tls") => {
+            "the TLS connection failed: check email.security (starttls for port 587, tls for 465) and, for a server whose certificate comes from a private CA, email.ca_file".to_string()
         }
         _ => "check email.host, email.port and email.security (or GL_EVIDENCE_SMTP_URL), and that the server is reachable from here".to_string(),
     };
     EmailError::Smtp {
         server: settings.server(),
-        detail: error.to_string(),
+        detail,
         hint,
     }
 }

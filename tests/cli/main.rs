@@ -8,7 +8,9 @@
 //! - `harvest`, `retries`, `errors`, `offline`: the CLI contract from DESIGN.md, end to end.
 //! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
+//! - `email`, `smtp_server`: reports sent to a real SMTP server on loopback, and what arrives.
 
+mod email;
 mod epics;
 mod errors;
 mod fake_gitlab;
@@ -20,5 +22,6 @@ mod oncall;
 mod retries;
 mod scenario;
 mod showcase;
+mod smtp_server;
 mod support;
 mod team;
