@@ -578,4 +578,45 @@ mod tests {
         );
         assert!(parse(&["gl-evidence", "--concurrency", "0", "demo"]).is_err());
     }
+
+    #[test]
+    fn email_flags_become_addresses() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.into_invocation().1);
+        assert!(
+            parse(&["gl-evidence", "send", "r.html"]).is_err(),
+            "send needs --to"
+        );
+        match parse(&[
+            "gl-evidence",
+            "send",
+            "r.html",
+            "--to",
+            "a@example.com",
+            "--to",
+            "b@example.com",
+            "--attach",
+            "x.csv",
+        ]) {
+            Ok(Action::Send { to, attach, .. }) => {
+                assert_eq!(to, ["a@example.com", "b@example.com"]);
+                assert_eq!(attach, [PathBuf::from("x.csv")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "gl-evidence",
+            "brag",
+            "--user",
+            "a",
+            "--quarter",
+            "2026Q3",
+            "--email",
+            "a@example.com",
+            "--email",
+            "b@example.com",
+        ]) {
+            Ok(Action::Brag { email, .. }) => assert_eq!(email, ["a@example.com", "b@example.com"]),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -46,9 +46,11 @@ impl SnapshotReport<'_> {
         let text = self.text(Format::Markdown)?;
         let html = self.text(Format::Html)?;
         let base = self.file_stem();
-        let mut formats = attach.to_vec();
-        if !formats.contains(&self.rendered.0) {
-            formats.push(self.rendered.0);
+        let mut formats: Vec<Format> = Vec::new();
+        for format in attach.iter().chain([&self.rendered.0]) {
+            if !formats.contains(format) {
+                formats.push(*format);
+            }
         }
         let mut attachments = Vec::new();
         for format in formats {
@@ -301,6 +303,78 @@ mod tests {
             Some("Evidence: Zo_ë (@zoe), 2026Q3")
         );
         assert_eq!(markdown_title("no heading"), None);
+    }
+
+    fn team_snapshot() -> Snapshot {
+        let mut snapshot = Snapshot::from_json(
+            include_str!("../../data/demo/team-snapshot.json"),
+            "the demo team snapshot",
+        )
+        .unwrap();
+        let framework = Framework::builtin();
+        crate::classify::classify(
+            &mut snapshot,
+            &framework,
+            &crate::classify::RuleSet::builtin(),
+        )
+        .unwrap();
+        snapshot
+    }
+
+    #[test]
+    fn a_team_email_has_both_parts_the_attachments_and_says_whose() {
+        let snapshot = team_snapshot();
+        let framework = Framework::builtin();
+        let renderer = Renderer::new(None, None).unwrap();
+        let options = RenderOptions::for_audience(ReportKind::Team);
+        let mut report = SnapshotReport {
+            kind: ReportKind::Team,
+            snapshot: &snapshot,
+            framework: &framework,
+            options: &options,
+            renderer: &renderer,
+            rendered: (Format::Csv, "as,written\r\n"),
+            group: Some("acme/sre team"),
+        };
+        let (values, body, attachments) = report
+            .compose(&[Format::Markdown, Format::Json, Format::Markdown])
+            .unwrap();
+        assert_eq!(values.subject, "acme/sre team");
+        assert_eq!(values.title, "Team overview");
+        assert_eq!(values.period, "2026-08-01 – 2026-10-31");
+        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+        let stem = "team-acme-sre-team-2026-08-01_2026-10-31";
+        assert_eq!(
+            names,
+            [
+                format!("{stem}.md"),
+                format!("{stem}.json"),
+                format!("{stem}.csv")
+            ]
+        );
+        assert_eq!(attachments[2].bytes, b"as,written\r\n");
+        let Body::Alternative { text, html } = body else {
+            panic!("a report email has text and HTML")
+        };
+        assert_eq!(attachments[0].bytes, text.as_bytes());
+        assert!(text.starts_with("# Team evidence"), "{text}");
+        assert!(html.contains("<title>Team evidence"), "{html}");
+        // The demo team has a failed source: the email says so, in both parts.
+        assert!(report.incomplete());
+        assert!(
+            text.contains("Warning: the harvest was incomplete"),
+            "{text}"
+        );
+        assert!(
+            html.contains("Warning: the harvest was incomplete"),
+            "{html}"
+        );
+
+        report.group = None;
+        let (values, _, attachments) = report.compose(&[]).unwrap();
+        assert_eq!(values.subject, "Sam Rivera, Riley Ng and 4 more");
+        assert_eq!(attachments.len(), 1, "only the format asked for");
+        assert_eq!(attachments[0].name, "team-2026-08-01_2026-10-31.csv");
     }
 
     #[test]

@@ -487,6 +487,19 @@ mod tests {
             assert!(err.contains(wanted), "{url}: {err}");
             assert!(!err.contains("secret"), "{err}");
         }
+        // An address as the user name, with its @ escaped or not.
+        for url in [
+            "smtp+starttls://reports%40example.com@smtp.example.com:587",
+            "smtp+starttls://reports@example.com@smtp.example.com:587",
+        ] {
+            let parsed = parse_smtp_url(url).unwrap();
+            assert_eq!(
+                parsed.username.as_deref(),
+                Some("reports@example.com"),
+                "{url}"
+            );
+            assert_eq!(parsed.host, "smtp.example.com", "{url}");
+        }
         let plain = parse_smtp_url("smtp://127.0.0.1:2525").unwrap();
         assert_eq!(
             plain,
