@@ -120,6 +120,7 @@ impl Mailer {
     ) -> Result<Mailer, EmailError> {
         let to = message::parse_recipients(to)?;
         let settings = SmtpSettings::resolve(config, env)?;
+        transport::check(&settings)?;
         let subject = SubjectTemplate::new(subject.unwrap_or(&settings.subject))
             .map_err(|message| EmailError::Subject { message })?;
         Ok(Mailer {

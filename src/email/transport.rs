@@ -24,6 +24,15 @@ pub fn send(settings: &SmtpSettings, message: Message) -> Result<(), EmailError>
         .map_err(|e| describe(settings, &e))
 }
 
+/// Reads `ca_file` and sets up TLS without connecting, so a bad file is reported before any
+/// harvest rather than after.
+pub fn check(settings: &SmtpSettings) -> Result<(), EmailError> {
+    match settings.security {
+        Security::None => Ok(()),
+        Security::Starttls | Security::Tls => tls_parameters(settings).map(|_| ()),
+    }
+}
+
 fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, EmailError> {
     let mut builder =
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
@@ -56,6 +65,12 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, EmailError> 
             message,
         };
         let pem = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+        // lettre takes a file with no certificate in it as an empty list; that is a mistake.
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(failed(
+                "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+            ));
+        }
         let certificate = Certificate::from_pem(&pem)
             .map_err(|e| failed(format!("not a PEM certificate: {e}")))?;
         builder = builder.add_root_certificate(certificate);

@@ -547,6 +547,21 @@ fn missing_settings_are_explained_before_any_harvest() {
     .stderr_has("GL_EVIDENCE_SMTP_PASSWORD");
     assert!(fake.requests().is_empty());
     assert_eq!(server.connections(), 0);
+    // A CA file that is not one.
+    let not_pem = env.write("not-a-ca.pem", "hello");
+    let config = read_text(&env.config()).replace(
+        &format!("ca_file = \"{}\"", env.path("smtp-ca.pem").display()),
+        &format!("ca_file = \"{}\"", not_pem.display()),
+    );
+    env.write("config.toml", &config);
+    run(gl(&env, &fake)
+        .args(["brag", "--user", "alice", "--quarter", "2026Q3"])
+        .args(["--email", "alice@example.com"]))
+    .code(2)
+    .stderr_has("email.ca_file")
+    .stderr_has("not-a-ca.pem");
+    assert!(fake.requests().is_empty());
+    assert_eq!(server.connections(), 0);
     // A password in a flag or the config is not a thing: the config rejects the key.
     let config = format!("{}password = \"x\"\n", read_text(&env.config()));
     env.write("config.toml", &config);
