@@ -8,6 +8,7 @@ use chrono::Utc;
 use crate::classify::{self, RuleSet};
 use crate::config::{parse_gitlab_url, Config, Env, LoadedConfig};
 use crate::deliver::{write_file, write_output};
+use crate::email::{self, FileReport, Mailer, SnapshotReport};
 use crate::error::{Error, Result};
 use crate::framework::{self, Framework};
 use crate::gitlab::{Client, ClientOptions, RetryPolicy};
@@ -71,6 +72,7 @@ pub enum Action {
         snapshot_out: Option<PathBuf>,
         compare: Option<PathBuf>,
         include_confidential: bool,
+        email: Vec<String>,
     },
     Classify {
         snapshot: PathBuf,
@@ -91,6 +93,14 @@ pub enum Action {
         render: Render,
         mapping: Mapping,
         snapshot_out: Option<PathBuf>,
+        email: Vec<String>,
+    },
+    /// Email a report file.
+    Send {
+        report: PathBuf,
+        to: Vec<String>,
+        subject: Option<String>,
+        attach: Vec<PathBuf>,
     },
     Explain {
         snapshot: PathBuf,
@@ -148,6 +158,22 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Demo { out_dir } => demo(&out_dir),
+        Action::Send {
+            report,
+            to,
+            subject,
+            attach,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let subject = subject.as_deref().unwrap_or(email::compose::FILE_SUBJECT);
+            let mailer = Mailer::prepare(&loaded.config.email, &env.email, &to, Some(subject))?;
+            let sent = mailer.send_file(&FileReport {
+                path: report,
+                attach,
+            })?;
+            eprintln!("{sent}");
+            Ok(Outcome::Complete)
+        }
         Action::Evaluate {
             labelled,
             misses,
@@ -241,11 +267,13 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             snapshot_out,
             compare,
             include_confidential,
+            email,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let period = resolve_period(&period, &loaded.config)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             let renderer = renderer(&render, &loaded.config)?;
+            let mailer = prepare_mailer(&email, &loaded.config, env)?;
             // A previous period is read and classified before the harvest: a bad file costs nothing.
             let previous = read_previous(compare.as_deref(), &framework, &rules)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
@@ -265,7 +293,21 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 &options,
             )?;
             write_output(render.out.as_deref(), &text)?;
-            Ok(outcome_of(&snapshot))
+            let outcome = outcome_of(&snapshot);
+            if let Some(mailer) = &mailer {
+                let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
+                let sent = mailer.send_report(&SnapshotReport {
+                    kind: ReportKind::Team,
+                    snapshot: &snapshot,
+                    framework: &framework,
+                    options: &options,
+                    renderer: &builtin,
+                    rendered: (render.format, &text),
+                    group: people.group.as_deref(),
+                })?;
+                eprintln!("{sent}");
+            }
+            Ok(outcome)
         }
         Action::Brag {
             user,
@@ -273,12 +315,14 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             render,
             mapping,
             snapshot_out,
+            email,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let period = resolve_period(&period, &loaded.config)?;
             // Check everything offline first, so a typo never costs a harvest.
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             let renderer = renderer(&render, &loaded.config)?;
+            let mailer = prepare_mailer(&email, &loaded.config, env)?;
             let people = People {
                 users: vec![user],
                 group: None,
@@ -290,9 +334,31 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             }
             let text = renderer.render(ReportKind::Brag, render.format, &snapshot, &framework)?;
             write_output(render.out.as_deref(), &text)?;
-            Ok(outcome_of(&snapshot))
+            let outcome = outcome_of(&snapshot);
+            if let Some(mailer) = &mailer {
+                let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
+                let sent = mailer.send_report(&SnapshotReport {
+                    kind: ReportKind::Brag,
+                    snapshot: &snapshot,
+                    framework: &framework,
+                    options: &RenderOptions::default(),
+                    renderer: &builtin,
+                    rendered: (render.format, &text),
+                    group: None,
+                })?;
+                eprintln!("{sent}");
+            }
+            Ok(outcome)
         }
     }
+}
+
+/// The mailer for `--email`, checked before any harvest; none without addresses.
+fn prepare_mailer(to: &[String], config: &Config, env: &Env) -> Result<Option<Mailer>> {
+    if to.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Mailer::prepare(&config.email, &env.email, to, None)?))
 }
 
 /// Says on stderr what did not go to plan, one line per source, and whether the run is partial.

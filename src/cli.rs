@@ -18,9 +18,13 @@ Examples:
   gl-evidence team --group my-org/my-team --quarter FY27-Q3 --format html --out team.html
   gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
   gl-evidence framework
+  gl-evidence brag --user alice --quarter 2026Q3 --format html --out brag.html --email alice@example.com
+  gl-evidence send team.html --to manager@example.com --subject \"Team evidence, Q3\"
 
 The token (scope read_api) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN, or the config's
 token_command. The instance from --gitlab-url, GITLAB_URL, CI_SERVER_URL or the config.
+Email: the config's [email] section or GL_EVIDENCE_SMTP_URL, the password in
+GL_EVIDENCE_SMTP_PASSWORD.
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partial harvest.";
 
 /// Evidence of your GitLab work, mapped to your career framework.
@@ -85,6 +89,11 @@ pub enum Command {
         after_help = "Example:\n  gl-evidence brag --user alice --quarter 2026Q3 --out brag.md"
     )]
     Brag(BragArgs),
+    /// Email a report file (HTML as the message, Markdown as text; attached either way).
+    #[command(
+        after_help = "Examples:\n  gl-evidence send brag.html --to alice@example.com\n  gl-evidence send team.md --to lead@example.com --to manager@example.com --subject \"Team evidence, {{file}}\" --attach team.csv\n\nThe server and sender come from the config's [email] section or GL_EVIDENCE_SMTP_URL and\nGL_EVIDENCE_EMAIL_FROM; the password only from GL_EVIDENCE_SMTP_PASSWORD."
+    )]
+    Send(SendArgs),
     /// Show, for one item of a snapshot, the rules that fired and why, and those that nearly did.
     #[command(
         after_help = "Example:\n  gl-evidence explain alice.json https://gitlab.com/gitlab-org/gitlab/-/merge_requests/1234"
@@ -232,6 +241,10 @@ pub struct TeamArgs {
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
+    /// Email the report to this address too (repeat for several): HTML and text in the message,
+    /// the formats of the config's email.attach attached.
+    #[arg(long = "email", value_name = "ADDR")]
+    pub email: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +261,28 @@ pub struct BragArgs {
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
+    /// Email the brag document to this address too (repeat for several): HTML and text in the
+    /// message, the formats of the config's email.attach attached.
+    #[arg(long = "email", value_name = "ADDR")]
+    pub email: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The report to send: .html becomes the message, .md (or .txt) its text; any file is
+    /// attached as it is.
+    #[arg(value_name = "REPORT_FILE")]
+    pub report: PathBuf,
+    /// Recipient (repeat for several): alice@example.com or "Alice <alice@example.com>".
+    #[arg(long = "to", value_name = "ADDR", required = true)]
+    pub to: Vec<String>,
+    /// The subject (a handlebars template: {{title}} is the report's title, {{file}} its file
+    /// name); default: the report's title.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub subject: Option<String>,
+    /// Another file to attach (repeat for several).
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +394,7 @@ impl Cli {
                 snapshot_out: a.snapshot_out,
                 compare: a.compare,
                 include_confidential: a.include_confidential,
+                email: a.email,
             },
             Command::Brag(a) => Action::Brag {
                 user: a.user,
@@ -366,6 +402,13 @@ impl Cli {
                 render: a.render.into(),
                 mapping: a.mapping.into(),
                 snapshot_out: a.snapshot_out,
+                email: a.email,
+            },
+            Command::Send(a) => Action::Send {
+                report: a.report,
+                to: a.to,
+                subject: a.subject,
+                attach: a.attach,
             },
             Command::Explain(a) => Action::Explain {
                 snapshot: a.snapshot,
@@ -534,5 +577,46 @@ mod tests {
             "a group or users are required"
         );
         assert!(parse(&["gl-evidence", "--concurrency", "0", "demo"]).is_err());
+    }
+
+    #[test]
+    fn email_flags_become_addresses() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.into_invocation().1);
+        assert!(
+            parse(&["gl-evidence", "send", "r.html"]).is_err(),
+            "send needs --to"
+        );
+        match parse(&[
+            "gl-evidence",
+            "send",
+            "r.html",
+            "--to",
+            "a@example.com",
+            "--to",
+            "b@example.com",
+            "--attach",
+            "x.csv",
+        ]) {
+            Ok(Action::Send { to, attach, .. }) => {
+                assert_eq!(to, ["a@example.com", "b@example.com"]);
+                assert_eq!(attach, [PathBuf::from("x.csv")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "gl-evidence",
+            "brag",
+            "--user",
+            "a",
+            "--quarter",
+            "2026Q3",
+            "--email",
+            "a@example.com",
+            "--email",
+            "b@example.com",
+        ]) {
+            Ok(Action::Brag { email, .. }) => assert_eq!(email, ["a@example.com", "b@example.com"]),
+            other => panic!("{other:?}"),
+        }
     }
 }

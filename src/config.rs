@@ -52,6 +52,7 @@ pub struct Config {
     pub periods: PeriodsConfig,
     pub classify: ClassifyConfig,
     pub report: ReportConfig,
+    pub email: crate::email::EmailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +140,7 @@ impl Default for Config {
             periods: PeriodsConfig::default(),
             classify: ClassifyConfig::default(),
             report: ReportConfig::default(),
+            email: crate::email::EmailConfig::default(),
         }
     }
 }
@@ -180,6 +182,7 @@ pub struct Env {
     pub gitlab_url: Option<String>,
     pub ci_server_url: Option<String>,
     pub token: Option<String>,
+    pub email: crate::email::EmailEnv,
 }
 
 impl Env {
@@ -189,6 +192,7 @@ impl Env {
             gitlab_url: var("GITLAB_URL"),
             ci_server_url: var("CI_SERVER_URL"),
             token: var("GITLAB_TOKEN").or_else(|| var("GL_EVIDENCE_TOKEN")),
+            email: crate::email::EmailEnv::from_process(),
         }
     }
 }
@@ -282,6 +286,9 @@ impl Config {
                 ),
             ));
         }
+        self.email
+            .validate()
+            .map_err(|(key, message)| invalid(key, message))?;
         if let Some(cmd) = &self.token_command {
             if cmd.trim().is_empty() {
                 return Err(invalid(

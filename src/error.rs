@@ -28,6 +28,8 @@ pub enum Error {
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error(transparent)]
+    Email(#[from] crate::email::EmailError),
+    #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -49,6 +51,7 @@ impl Error {
             | Error::Report(_)
             | Error::Evaluate(_) => 2,
             Error::Harvest(_) | Error::Write { .. } => 1,
+            Error::Email(e) => e.exit_code(),
         }
     }
 }

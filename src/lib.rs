@@ -4,7 +4,7 @@
 //! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
 //! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
 //! writing the
-//! result. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
+//! result and [`email`] sending it. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
 //! `main.rs` only parses, runs and maps errors to exit codes.
 
 pub mod app;
@@ -12,6 +12,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod deliver;
+pub mod email;
 pub mod error;
 pub mod framework;
 pub mod gitlab;

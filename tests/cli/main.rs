@@ -9,7 +9,9 @@
 //! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
 //! - `timelines`: incidents the subject wrote timeline entries for.
+//! - `email`, `smtp_server`: reports sent to a real SMTP server on loopback, and what arrives.
 
+mod email;
 mod epics;
 mod errors;
 mod fake_gitlab;
@@ -21,6 +23,7 @@ mod oncall;
 mod retries;
 mod scenario;
 mod showcase;
+mod smtp_server;
 mod support;
 mod team;
 mod timelines;

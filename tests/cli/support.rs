@@ -25,12 +25,16 @@ timeout_secs = 5
 ";
 
 /// Variables that would point the binary somewhere other than the test's fake.
-const SCRUBBED: [&str; 10] = [
+const SCRUBBED: [&str; 14] = [
     "GITLAB_URL",
     "GITLAB_TOKEN",
     "CI_SERVER_URL",
     "GL_EVIDENCE_TOKEN",
     "GL_EVIDENCE_SMTP_URL",
+    "GL_EVIDENCE_SMTP_HOST",
+    "GL_EVIDENCE_SMTP_PORT",
+    "GL_EVIDENCE_SMTP_SECURITY",
+    "GL_EVIDENCE_SMTP_USERNAME",
     "GL_EVIDENCE_SMTP_PASSWORD",
     "GL_EVIDENCE_EMAIL_FROM",
     "GL_EVIDENCE_CONFIG",
