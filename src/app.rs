@@ -15,6 +15,9 @@ use crate::harvest::{self, HarvestRequest};
 use crate::model::{Period, Snapshot};
 use crate::progress::Progress;
 use crate::report::{Format, RenderOptions, Renderer, ReportKind};
+use crate::shard::Shard;
+
+mod merging;
 
 /// The bundled sample quarter for `gl-evidence demo`.
 const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
@@ -24,6 +27,8 @@ const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
 pub struct People {
     pub users: Vec<String>,
     pub group: Option<String>,
+    /// Only this slice of the people (`harvest --shard N/M`).
+    pub shard: Option<Shard>,
 }
 
 /// Options that apply to every subcommand.
@@ -92,6 +97,10 @@ pub enum Action {
         mapping: Mapping,
         snapshot_out: Option<PathBuf>,
     },
+    Merge {
+        snapshots: Vec<PathBuf>,
+        out: Option<PathBuf>,
+    },
     Explain {
         snapshot: PathBuf,
         item: String,
@@ -148,6 +157,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Demo { out_dir } => demo(&out_dir),
+        Action::Merge { snapshots, out } => merging::run(&snapshots, out.as_deref()),
         Action::Evaluate {
             labelled,
             misses,
@@ -281,7 +291,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let renderer = renderer(&render, &loaded.config)?;
             let people = People {
                 users: vec![user],
-                group: None,
+                ..People::default()
             };
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
@@ -554,7 +564,36 @@ fn harvest_snapshot(
                 .extend(members.iter().map(|m| m.username.clone()));
             request.known = members;
         }
-        Ok(harvest::harvest(&client, &request, &progress).await?)
+        let shard_record = people.shard.map(|shard| {
+            let (mine, record) = shard.select(&request.usernames);
+            tracing::info!(
+                "shard {shard}: {} of {} people",
+                mine.len(),
+                record.members.len()
+            );
+            if mine.is_empty() {
+                eprintln!(
+                    "note: shard {shard} has nobody to harvest ({} people for {} shards): writing an empty snapshot",
+                    record.members.len(),
+                    shard.total
+                );
+            }
+            request.usernames = mine;
+            record
+        });
+        let mut snapshot = harvest::harvest(&client, &request, &progress).await?;
+        if let Some(record) = shard_record {
+            let value = serde_json::to_value(record).expect("shard record serialises");
+            snapshot.extra.insert(crate::shard::SHARD_KEY.to_string(), value);
+        }
+        // The snapshot is exactly this group's team: reports and publishing name it so.
+        if let (Some(group), true) = (&people.group, people.users.is_empty()) {
+            snapshot.extra.insert(
+                crate::merge::GROUP_KEY.to_string(),
+                serde_json::Value::String(group.clone()),
+            );
+        }
+        Ok(snapshot)
     })?;
     let total: u64 = snapshot.sources.iter().map(|s| s.requests).sum();
     tracing::info!(

@@ -7,6 +7,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, Action, Global, PeriodSpec};
 use crate::report::{Format, ReportKind};
+use crate::shard::Shard;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -16,6 +17,8 @@ Examples:
   gl-evidence classify alice.json --out alice.classified.json
   gl-evidence report alice.classified.json --kind brag --out brag.md
   gl-evidence team --group my-org/my-team --quarter FY27-Q3 --format html --out team.html
+  gl-evidence harvest --group my-org/my-team --quarter FY27-Q3 --shard 2/4 --out shard-2.json
+  gl-evidence merge shard-*.json --out team.json
   gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
   gl-evidence framework
 
@@ -85,6 +88,11 @@ pub enum Command {
         after_help = "Example:\n  gl-evidence brag --user alice --quarter 2026Q3 --out brag.md"
     )]
     Brag(BragArgs),
+    /// Merge snapshots of one instance and period (e.g. the shards of a team's harvest) into one.
+    #[command(
+        after_help = "Example:\n  gl-evidence merge shards/*.json --out team.json\n\nItems harvested twice are kept once (the copy GitLab updated last); the merged snapshot is\nunclassified: `report` classifies it. Exit code 3 when a source of an input did not complete."
+    )]
+    Merge(MergeArgs),
     /// Show, for one item of a snapshot, the rules that fired and why, and those that nearly did.
     #[command(
         after_help = "Example:\n  gl-evidence explain alice.json https://gitlab.com/gitlab-org/gitlab/-/merge_requests/1234"
@@ -152,9 +160,29 @@ pub struct HarvestArgs {
     pub people: PeopleArgs,
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// Harvest only slice N of M of the sorted list of people, for parallel jobs (on GitLab CI:
+    /// "$CI_NODE_INDEX/$CI_NODE_TOTAL"); `merge` puts the slices back together.
+    #[arg(long, value_name = "N/M", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Where to write the snapshot (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Snapshots to merge (at least one), e.g. the shards of one harvest.
+    #[arg(value_name = "SNAPSHOT", required = true, num_args = 1..)]
+    pub snapshots: Vec<PathBuf>,
+    /// Where to write the merged snapshot (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_shard(value: &str) -> Result<Shard, String> {
+    value
+        .parse()
+        .map_err(|e: crate::shard::ShardError| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -334,8 +362,15 @@ impl Cli {
         };
         let action = match self.command {
             Command::Harvest(a) => Action::Harvest {
-                people: a.people.into(),
+                people: app::People {
+                    shard: a.shard,
+                    ..a.people.into()
+                },
                 period: a.period.into(),
+                out: a.out,
+            },
+            Command::Merge(a) => Action::Merge {
+                snapshots: a.snapshots,
                 out: a.out,
             },
             Command::Classify(a) => Action::Classify {
@@ -409,6 +444,7 @@ impl From<PeopleArgs> for app::People {
         app::People {
             users: p.users,
             group: p.group,
+            shard: None,
         }
     }
 }

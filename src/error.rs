@@ -4,6 +4,7 @@ use crate::classify::ClassifyError;
 use crate::config::ConfigError;
 use crate::framework::FrameworkError;
 use crate::harvest::HarvestError;
+use crate::merge::MergeError;
 use crate::model::{PeriodError, SnapshotError};
 use crate::report::ReportError;
 
@@ -28,6 +29,8 @@ pub enum Error {
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error(transparent)]
+    Merge(#[from] MergeError),
+    #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -47,7 +50,8 @@ impl Error {
             | Error::Framework(_)
             | Error::Classify(_)
             | Error::Report(_)
-            | Error::Evaluate(_) => 2,
+            | Error::Evaluate(_)
+            | Error::Merge(_) => 2,
             Error::Harvest(_) | Error::Write { .. } => 1,
         }
     }

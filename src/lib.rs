@@ -17,6 +17,8 @@ pub mod framework;
 pub mod gitlab;
 pub mod harvest;
 pub mod logging;
+pub mod merge;
 pub mod model;
 pub mod progress;
 pub mod report;
+pub mod shard;

@@ -8,6 +8,7 @@
 //! - `harvest`, `retries`, `errors`, `offline`: the CLI contract from DESIGN.md, end to end.
 //! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
+//! - `merge`: `harvest --shard N/M` and `merge`, a team harvested in slices and put together.
 
 mod epics;
 mod errors;
@@ -15,6 +16,7 @@ mod fake_gitlab;
 mod fake_selftest;
 mod harvest;
 mod issues;
+mod merge;
 mod offline;
 mod oncall;
 mod retries;
