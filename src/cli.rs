@@ -23,7 +23,8 @@ Examples:
   gl-evidence framework
 
 The token (scope read_api) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN, or the config's
-token_command. The instance from --gitlab-url, GITLAB_URL, CI_SERVER_URL or the config.
+token_command. The instance from --gitlab-url, GITLAB_URL, GitLab CI's CI_API_V4_URL or
+CI_SERVER_URL, or the config.
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partial harvest.";
 
 /// Evidence of your GitLab work, mapped to your career framework.
@@ -42,7 +43,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE", env = "GL_EVIDENCE_CONFIG")]
     pub config: Option<PathBuf>,
 
-    /// GitLab instance URL [env: GITLAB_URL, then CI_SERVER_URL; default https://gitlab.com].
+    /// GitLab instance URL [env: GITLAB_URL, then CI_API_V4_URL less /api/v4, then CI_SERVER_URL;
+    /// default https://gitlab.com].
     #[arg(long, global = true, value_name = "URL")]
     pub gitlab_url: Option<String>,
 

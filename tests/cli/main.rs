@@ -14,6 +14,7 @@ mod epics;
 mod errors;
 mod fake_gitlab;
 mod fake_selftest;
+mod gitlab_ci;
 mod harvest;
 mod issues;
 mod merge;
