@@ -18,6 +18,10 @@ use crate::report::{Format, RenderOptions, Renderer, ReportKind};
 use crate::shard::Shard;
 
 mod merging;
+mod publishing;
+
+use crate::deliver::publish::PublishTarget;
+use publishing::Publisher;
 
 /// The bundled sample quarter for `gl-evidence demo`.
 const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
@@ -76,6 +80,7 @@ pub enum Action {
         snapshot_out: Option<PathBuf>,
         compare: Option<PathBuf>,
         include_confidential: bool,
+        publish: Option<PublishTarget>,
     },
     Classify {
         snapshot: PathBuf,
@@ -89,6 +94,7 @@ pub enum Action {
         mapping: Mapping,
         compare: Option<PathBuf>,
         include_confidential: bool,
+        publish: Option<PublishTarget>,
     },
     Brag {
         user: String,
@@ -96,6 +102,7 @@ pub enum Action {
         render: Render,
         mapping: Mapping,
         snapshot_out: Option<PathBuf>,
+        publish: Option<PublishTarget>,
     },
     Merge {
         snapshots: Vec<PathBuf>,
@@ -205,8 +212,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             mapping,
             compare,
             include_confidential,
+            publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
+            let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
             let mut snapshot = Snapshot::read(&snapshot)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             if snapshot.classification.is_none() {
@@ -230,6 +239,11 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 &options,
             )?;
             write_output(render.out.as_deref(), &text)?;
+            if let Some(publisher) = publisher {
+                publisher.publish(
+                    kind, &snapshot, &framework, &options, &render, &text, &loaded,
+                )?;
+            }
             Ok(outcome_of(&snapshot))
         }
         Action::Harvest {
@@ -251,8 +265,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             snapshot_out,
             compare,
             include_confidential,
+            publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
+            let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
             let period = resolve_period(&period, &loaded.config)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             let renderer = renderer(&render, &loaded.config)?;
@@ -275,6 +291,17 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 &options,
             )?;
             write_output(render.out.as_deref(), &text)?;
+            if let Some(publisher) = publisher {
+                publisher.publish(
+                    ReportKind::Team,
+                    &snapshot,
+                    &framework,
+                    &options,
+                    &render,
+                    &text,
+                    &loaded,
+                )?;
+            }
             Ok(outcome_of(&snapshot))
         }
         Action::Brag {
@@ -283,8 +310,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             render,
             mapping,
             snapshot_out,
+            publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
+            let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
             let period = resolve_period(&period, &loaded.config)?;
             // Check everything offline first, so a typo never costs a harvest.
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
@@ -300,6 +329,17 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             }
             let text = renderer.render(ReportKind::Brag, render.format, &snapshot, &framework)?;
             write_output(render.out.as_deref(), &text)?;
+            if let Some(publisher) = publisher {
+                publisher.publish(
+                    ReportKind::Brag,
+                    &snapshot,
+                    &framework,
+                    &RenderOptions::default(),
+                    &render,
+                    &text,
+                    &loaded,
+                )?;
+            }
             Ok(outcome_of(&snapshot))
         }
     }
@@ -506,6 +546,23 @@ fn renderer(render: &Render, config: &Config) -> Result<Renderer> {
     )?)
 }
 
+/// The client's settings from flags, environment and config.
+fn client_options(global: &Global, config: &Config) -> Result<ClientOptions> {
+    let url_text = global.gitlab_url.as_deref().unwrap_or(&config.gitlab_url);
+    let base_url = parse_gitlab_url(url_text)
+        .map_err(|m| Error::Usage(format!("invalid --gitlab-url: {m}")))?;
+    Ok(ClientOptions {
+        base_url,
+        concurrency: global.concurrency.unwrap_or(config.harvest.concurrency),
+        timeout: Duration::from_secs(config.network.timeout_secs),
+        retry: RetryPolicy {
+            max_retries: config.network.max_retries,
+            base: Duration::from_millis(config.network.retry_base_ms),
+            max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
+        },
+    })
+}
+
 /// Builds the client from flags, environment and config, and harvests on a fresh runtime.
 fn harvest_snapshot(
     global: &Global,
@@ -515,20 +572,8 @@ fn harvest_snapshot(
     period: Period,
 ) -> Result<Snapshot> {
     let config = &loaded.config;
-    let url_text = global.gitlab_url.as_deref().unwrap_or(&config.gitlab_url);
-    let base_url = parse_gitlab_url(url_text)
-        .map_err(|m| Error::Usage(format!("invalid --gitlab-url: {m}")))?;
+    let options = client_options(global, config)?;
     let token = config.resolve_token(env)?;
-    let options = ClientOptions {
-        base_url,
-        concurrency: global.concurrency.unwrap_or(config.harvest.concurrency),
-        timeout: Duration::from_secs(config.network.timeout_secs),
-        retry: RetryPolicy {
-            max_retries: config.network.max_retries,
-            base: Duration::from_millis(config.network.retry_base_ms),
-            max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
-        },
-    };
     let mut request = HarvestRequest {
         usernames: people.users.clone(),
         period,

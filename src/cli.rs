@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, Action, Global, PeriodSpec};
+use crate::deliver::publish::PublishTarget;
 use crate::report::{Format, ReportKind};
 use crate::shard::Shard;
 
@@ -19,10 +20,11 @@ Examples:
   gl-evidence team --group my-org/my-team --quarter FY27-Q3 --format html --out team.html
   gl-evidence harvest --group my-org/my-team --quarter FY27-Q3 --shard 2/4 --out shard-2.json
   gl-evidence merge shard-*.json --out team.json
+  gl-evidence brag --user alice --quarter 2026Q3 --publish issue:my-org/brag-docs
   gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
   gl-evidence framework
 
-The token (scope read_api) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN, or the config's
+The token (scope read_api; api for --publish) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN, or the config's
 token_command. The instance from --gitlab-url, GITLAB_URL, GitLab CI's CI_API_V4_URL or
 CI_SERVER_URL, or the config.
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partial harvest.";
@@ -181,6 +183,10 @@ pub struct MergeArgs {
     pub out: Option<PathBuf>,
 }
 
+fn parse_publish(value: &str) -> Result<PublishTarget, String> {
+    value.parse()
+}
+
 fn parse_shard(value: &str) -> Result<Shard, String> {
     value
         .parse()
@@ -240,6 +246,11 @@ pub struct ReportArgs {
     /// Team reports: keep confidential items (left out and counted by default).
     #[arg(long)]
     pub include_confidential: bool,
+    /// Also publish the Markdown report as a confidential issue in this project (created, or
+    /// updated on later runs for the same person or team and period); the token needs the
+    /// `api` scope.
+    #[arg(long, value_name = "issue:GROUP/PROJECT", value_parser = parse_publish)]
+    pub publish: Option<PublishTarget>,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +273,11 @@ pub struct TeamArgs {
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
+    /// Also publish the Markdown report as a confidential issue in this project (created, or
+    /// updated on later runs for the same person or team and period); the token needs the
+    /// `api` scope.
+    #[arg(long, value_name = "issue:GROUP/PROJECT", value_parser = parse_publish)]
+    pub publish: Option<PublishTarget>,
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +294,11 @@ pub struct BragArgs {
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
+    /// Also publish the Markdown report as a confidential issue in this project (created, or
+    /// updated on later runs for the same person or team and period); the token needs the
+    /// `api` scope.
+    #[arg(long, value_name = "issue:GROUP/PROJECT", value_parser = parse_publish)]
+    pub publish: Option<PublishTarget>,
 }
 
 #[derive(Debug, Args)]
@@ -387,6 +408,7 @@ impl Cli {
                 mapping: a.mapping.into(),
                 compare: a.compare,
                 include_confidential: a.include_confidential,
+                publish: a.publish,
             },
             Command::Team(a) => Action::Team {
                 people: a.people.into(),
@@ -396,6 +418,7 @@ impl Cli {
                 snapshot_out: a.snapshot_out,
                 compare: a.compare,
                 include_confidential: a.include_confidential,
+                publish: a.publish,
             },
             Command::Brag(a) => Action::Brag {
                 user: a.user,
@@ -403,6 +426,7 @@ impl Cli {
                 render: a.render.into(),
                 mapping: a.mapping.into(),
                 snapshot_out: a.snapshot_out,
+                publish: a.publish,
             },
             Command::Explain(a) => Action::Explain {
                 snapshot: a.snapshot,

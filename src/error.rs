@@ -31,6 +31,8 @@ pub enum Error {
     #[error(transparent)]
     Merge(#[from] MergeError),
     #[error(transparent)]
+    Publish(#[from] crate::deliver::publish::PublishError),
+    #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -52,7 +54,7 @@ impl Error {
             | Error::Report(_)
             | Error::Evaluate(_)
             | Error::Merge(_) => 2,
-            Error::Harvest(_) | Error::Write { .. } => 1,
+            Error::Harvest(_) | Error::Write { .. } | Error::Publish(_) => 1,
         }
     }
 }

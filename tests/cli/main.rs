@@ -9,6 +9,8 @@
 //! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
 //! - `merge`: `harvest --shard N/M` and `merge`, a team harvested in slices and put together.
+//! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
+//! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
 
 mod epics;
 mod errors;
@@ -20,6 +22,7 @@ mod issues;
 mod merge;
 mod offline;
 mod oncall;
+mod publish;
 mod retries;
 mod scenario;
 mod showcase;
