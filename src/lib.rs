@@ -4,7 +4,9 @@
 //! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
 //! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
 //! writing the
-//! result. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
+//! result (to files, or to GitLab as an issue). [`merge`] puts snapshots of one instance and
+//! period together, such as the [`shard`]s of a harvest split across parallel CI jobs.
+//! [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
 //! `main.rs` only parses, runs and maps errors to exit codes.
 
 pub mod app;

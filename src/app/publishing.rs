@@ -7,6 +7,7 @@ use crate::deliver::publish::{self, Publication, PublishTarget, Published};
 use crate::error::{Error, Result};
 use crate::framework::Framework;
 use crate::gitlab::ClientOptions;
+use crate::merge::normalise_url;
 use crate::model::Snapshot;
 use crate::report::{Format, RenderOptions, Renderer, ReportKind};
 
@@ -66,6 +67,13 @@ impl Publisher {
                 options,
             )?
         };
+        let instance = self.options.base_url.as_str();
+        if normalise_url(instance) != normalise_url(&snapshot.gitlab_url) {
+            eprintln!(
+                "warning: publishing to {instance}, but the snapshot comes from {}: set --gitlab-url or GITLAB_URL to publish there",
+                snapshot.gitlab_url
+            );
+        }
         let publication = Publication::new(kind, snapshot, markdown);
         let PublishTarget::Issue { project } = &self.target;
         let outcome = publish::publish(self.options, self.token, &self.target, &publication)?;

@@ -380,3 +380,27 @@ fn duplicates_made_by_hand_are_named_and_the_oldest_is_updated() {
         Some(format!("{ALICE_MARKER}\n\nold").as_str())
     );
 }
+
+#[test]
+fn publishing_a_snapshot_of_another_instance_warns() {
+    let fake = FakeGitlab::start(world(), Faults::default());
+    let env = TestEnv::new();
+    let snapshot = env.path("demo.json");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo/snapshot.json"),
+        &snapshot,
+    )
+    .unwrap();
+    let origin = read_json(&snapshot)["gitlab_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run(env
+        .gl(&fake)
+        .arg("report")
+        .arg(&snapshot)
+        .args(["--publish", PUBLISH]))
+    .success()
+    .stderr_has(&format!("but the snapshot comes from {origin}"))
+    .stderr_has("created confidential issue #1");
+}
