@@ -1,7 +1,7 @@
 //! Merging snapshots (`gl-evidence merge`), typically the shards of one team's harvest, into one.
 //!
 //! Only snapshots of one instance and one period merge. Items harvested twice (same subject,
-//! kind and id or URL) are kept once; subjects and sources are united, a source harvested twice
+//! kind and id, or URL for an item without id) are kept once; subjects and sources are united, a source harvested twice
 //! keeping its best run. Classification is dropped: competencies computed by different runs,
 //! perhaps with different rules, must not be mixed, and `report` classifies an unclassified
 //! snapshot anyway. The result does not depend on the order of the inputs (ties aside, broken
@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::model::{Item, Snapshot, Source, SourceStatus, Subject};
+use crate::model::{Item, ItemKind, Snapshot, Source, SourceStatus, Subject};
 use crate::shard::{ShardRecord, SHARD_KEY};
 
 /// The snapshot key (`extra`) naming the group a snapshot is the team of.
@@ -312,48 +312,39 @@ fn merge_sources(newest_first: &[MergeInput]) -> (Vec<Source>, Vec<String>) {
     best.into_values().unzip()
 }
 
-/// Every item once, competencies dropped, in the harvest's order. Returns how many duplicates
-/// were dropped.
+/// Every item once (one per subject, kind and id, or URL when there is no id), competencies
+/// dropped, in the harvest's order. Returns how many duplicates were dropped.
 fn merge_items(newest_first: &[MergeInput]) -> (Vec<Item>, usize) {
     let mut kept: Vec<(Item, usize)> = Vec::new();
-    // Two copies are one item when they share subject and kind, and id or URL.
-    let mut by_id: HashMap<(String, String, String), usize> = HashMap::new();
-    let mut by_url: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut slots: HashMap<(String, ItemKind, String), usize> = HashMap::new();
     let mut dropped = 0;
     for (rank, input) in newest_first.iter().enumerate() {
         for item in &input.snapshot.items {
             let mut item = item.clone();
             item.competencies.clear();
-            let subject = item.subject.to_ascii_lowercase();
-            let kind = item.kind.as_str().to_string();
-            let id_key =
-                (!item.id.is_empty()).then(|| (subject.clone(), kind.clone(), item.id.clone()));
-            let url = item.web_url.trim().trim_end_matches('/').to_string();
-            let url_key = (!url.is_empty()).then_some((subject, kind, url));
-            let existing = id_key
-                .as_ref()
-                .and_then(|k| by_id.get(k))
-                .or_else(|| url_key.as_ref().and_then(|k| by_url.get(k)))
-                .copied();
-            let slot = match existing {
-                Some(slot) => {
+            // The id says which item it is; the URL only when there is no id (on-call shifts,
+            // for one, share their schedule's URL).
+            let identity = if item.id.trim().is_empty() {
+                item.web_url.trim().trim_end_matches('/').to_string()
+            } else {
+                item.id.clone()
+            };
+            if identity.is_empty() {
+                kept.push((item, rank));
+                continue;
+            }
+            let key = (item.subject.to_ascii_lowercase(), item.kind, identity);
+            match slots.get(&key) {
+                Some(&slot) => {
                     dropped += 1;
                     if prefer(&item, rank, &kept[slot].0, kept[slot].1) == Ordering::Greater {
                         kept[slot] = (item, rank);
                     }
-                    slot
                 }
                 None => {
+                    slots.insert(key, kept.len());
                     kept.push((item, rank));
-                    kept.len() - 1
                 }
-            };
-            // Either copy's id and URL lead to the one kept.
-            if let Some(key) = id_key {
-                by_id.insert(key, slot);
-            }
-            if let Some(key) = url_key {
-                by_url.insert(key, slot);
             }
         }
     }
@@ -573,7 +564,7 @@ mod tests {
     }
 
     #[test]
-    fn the_same_item_is_recognised_by_url_when_ids_differ() {
+    fn items_are_one_by_id_and_by_url_only_without_an_id() {
         let mut a = snapshot(
             "https://gitlab.example.com",
             "2026-10-01T06:00:00Z",
@@ -581,19 +572,47 @@ mod tests {
         );
         let mut b = a.clone();
         a.items.push(mr("alice", 1, "2026-07-04T00:00:00Z"));
-        let mut other_id = mr("alice", 1, "2026-07-04T00:00:00Z");
-        other_id.id = "42".into();
-        b.items.push(other_id);
-        // A review of the same MR is another item.
+        b.items.push(mr("alice", 1, "2026-07-04T00:00:00Z"));
+        // Same URL, another id: another item (on-call shifts share their schedule's URL).
+        let mut shift = mr("alice", 1, "2026-07-04T00:00:00Z");
+        shift.id = "gid://gitlab/IncidentManagement::OncallRotation/1/2026-07-05".into();
+        b.items.push(shift);
+        // Without an id, the URL decides.
+        let mut no_id = mr("alice", 2, "2026-07-04T00:00:00Z");
+        no_id.id = String::new();
+        a.items.push(no_id.clone());
+        b.items.push(no_id);
+        // A review of the same MR is another item; so is bob's copy.
         let mut review = mr("alice", 1, "2026-07-04T00:00:00Z");
         review.kind = ItemKind::Review;
         review.role = Role::Reviewer;
         b.items.push(review);
-        // So is bob's copy.
         b.items.push(mr("bob", 1, "2026-07-04T00:00:00Z"));
         let merged = merge(vec![input("a", a), input("b", b)]).unwrap();
-        assert_eq!(merged.duplicates_dropped, 1);
-        assert_eq!(merged.snapshot.items.len(), 3);
+        assert_eq!(merged.duplicates_dropped, 2);
+        assert_eq!(merged.snapshot.items.len(), 5);
+    }
+
+    #[test]
+    fn a_snapshot_merged_with_itself_is_itself() {
+        let team = Snapshot::from_json(
+            include_str!("../data/demo/team-snapshot.json"),
+            "team-snapshot.json",
+        )
+        .unwrap();
+        let merged = merge(vec![input("one", team.clone()), input("two", team.clone())]).unwrap();
+        assert_eq!(merged.duplicates_dropped, team.items.len());
+        let mut items = team.items.clone();
+        for item in &mut items {
+            item.competencies.clear();
+        }
+        let key = |i: &Item| (i.subject.clone(), i.kind, i.id.clone());
+        items.sort_by_key(key);
+        let mut got = merged.snapshot.items.clone();
+        got.sort_by_key(key);
+        assert_eq!(got, items);
+        assert_eq!(merged.snapshot.subjects.len(), team.subjects.len());
+        assert_eq!(merged.snapshot.sources.len(), team.sources.len());
     }
 
     #[test]
