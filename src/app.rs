@@ -16,6 +16,13 @@ use crate::harvest::{self, HarvestRequest};
 use crate::model::{Period, Snapshot};
 use crate::progress::Progress;
 use crate::report::{Format, RenderOptions, Renderer, ReportKind};
+use crate::shard::Shard;
+
+mod merging;
+mod publishing;
+
+use crate::deliver::publish::PublishTarget;
+use publishing::Publisher;
 
 /// The bundled sample quarter for `gl-evidence demo`.
 const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
@@ -25,6 +32,8 @@ const DEMO_SNAPSHOT: &str = include_str!("../data/demo/snapshot.json");
 pub struct People {
     pub users: Vec<String>,
     pub group: Option<String>,
+    /// Only this slice of the people (`harvest --shard N/M`).
+    pub shard: Option<Shard>,
 }
 
 /// Options that apply to every subcommand.
@@ -73,6 +82,7 @@ pub enum Action {
         compare: Option<PathBuf>,
         include_confidential: bool,
         email: Vec<String>,
+        publish: Option<PublishTarget>,
     },
     Classify {
         snapshot: PathBuf,
@@ -86,6 +96,7 @@ pub enum Action {
         mapping: Mapping,
         compare: Option<PathBuf>,
         include_confidential: bool,
+        publish: Option<PublishTarget>,
     },
     Brag {
         user: String,
@@ -94,6 +105,7 @@ pub enum Action {
         mapping: Mapping,
         snapshot_out: Option<PathBuf>,
         email: Vec<String>,
+        publish: Option<PublishTarget>,
     },
     /// Email a report file.
     Send {
@@ -101,6 +113,10 @@ pub enum Action {
         to: Vec<String>,
         subject: Option<String>,
         attach: Vec<PathBuf>,
+    },
+    Merge {
+        snapshots: Vec<PathBuf>,
+        out: Option<PathBuf>,
     },
     Explain {
         snapshot: PathBuf,
@@ -174,6 +190,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             eprintln!("{sent}");
             Ok(Outcome::Complete)
         }
+        Action::Merge { snapshots, out } => merging::run(&snapshots, out.as_deref()),
         Action::Evaluate {
             labelled,
             misses,
@@ -221,8 +238,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             mapping,
             compare,
             include_confidential,
+            publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
+            let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
             let mut snapshot = Snapshot::read(&snapshot)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             if snapshot.classification.is_none() {
@@ -246,6 +265,11 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 &options,
             )?;
             write_output(render.out.as_deref(), &text)?;
+            if let Some(publisher) = publisher {
+                publisher.publish(
+                    kind, &snapshot, &framework, &options, &render, &text, &loaded,
+                )?;
+            }
             Ok(outcome_of(&snapshot))
         }
         Action::Harvest {
@@ -268,8 +292,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             compare,
             include_confidential,
             email,
+            publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
+            let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
             let period = resolve_period(&period, &loaded.config)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             let renderer = renderer(&render, &loaded.config)?;
@@ -294,6 +320,17 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             )?;
             write_output(render.out.as_deref(), &text)?;
             let outcome = outcome_of(&snapshot);
+            if let Some(publisher) = publisher {
+                publisher.publish(
+                    ReportKind::Team,
+                    &snapshot,
+                    &framework,
+                    &options,
+                    &render,
+                    &text,
+                    &loaded,
+                )?;
+            }
             if let Some(mailer) = &mailer {
                 let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
                 let sent = mailer.send_report(&SnapshotReport {
@@ -316,8 +353,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             mapping,
             snapshot_out,
             email,
+            publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
+            let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
             let period = resolve_period(&period, &loaded.config)?;
             // Check everything offline first, so a typo never costs a harvest.
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
@@ -325,7 +364,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let mailer = prepare_mailer(&email, &loaded.config, env)?;
             let people = People {
                 users: vec![user],
-                group: None,
+                ..People::default()
             };
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
@@ -335,6 +374,17 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let text = renderer.render(ReportKind::Brag, render.format, &snapshot, &framework)?;
             write_output(render.out.as_deref(), &text)?;
             let outcome = outcome_of(&snapshot);
+            if let Some(publisher) = publisher {
+                publisher.publish(
+                    ReportKind::Brag,
+                    &snapshot,
+                    &framework,
+                    &RenderOptions::default(),
+                    &render,
+                    &text,
+                    &loaded,
+                )?;
+            }
             if let Some(mailer) = &mailer {
                 let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
                 let sent = mailer.send_report(&SnapshotReport {
@@ -562,6 +612,23 @@ fn renderer(render: &Render, config: &Config) -> Result<Renderer> {
     )?)
 }
 
+/// The client's settings from flags, environment and config.
+fn client_options(global: &Global, config: &Config) -> Result<ClientOptions> {
+    let url_text = global.gitlab_url.as_deref().unwrap_or(&config.gitlab_url);
+    let base_url = parse_gitlab_url(url_text)
+        .map_err(|m| Error::Usage(format!("invalid --gitlab-url: {m}")))?;
+    Ok(ClientOptions {
+        base_url,
+        concurrency: global.concurrency.unwrap_or(config.harvest.concurrency),
+        timeout: Duration::from_secs(config.network.timeout_secs),
+        retry: RetryPolicy {
+            max_retries: config.network.max_retries,
+            base: Duration::from_millis(config.network.retry_base_ms),
+            max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
+        },
+    })
+}
+
 /// Builds the client from flags, environment and config, and harvests on a fresh runtime.
 fn harvest_snapshot(
     global: &Global,
@@ -571,20 +638,8 @@ fn harvest_snapshot(
     period: Period,
 ) -> Result<Snapshot> {
     let config = &loaded.config;
-    let url_text = global.gitlab_url.as_deref().unwrap_or(&config.gitlab_url);
-    let base_url = parse_gitlab_url(url_text)
-        .map_err(|m| Error::Usage(format!("invalid --gitlab-url: {m}")))?;
+    let options = client_options(global, config)?;
     let token = config.resolve_token(env)?;
-    let options = ClientOptions {
-        base_url,
-        concurrency: global.concurrency.unwrap_or(config.harvest.concurrency),
-        timeout: Duration::from_secs(config.network.timeout_secs),
-        retry: RetryPolicy {
-            max_retries: config.network.max_retries,
-            base: Duration::from_millis(config.network.retry_base_ms),
-            max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
-        },
-    };
     let mut request = HarvestRequest {
         usernames: people.users.clone(),
         period,
@@ -621,7 +676,36 @@ fn harvest_snapshot(
                 .extend(members.iter().map(|m| m.username.clone()));
             request.known = members;
         }
-        Ok(harvest::harvest(&client, &request, &progress).await?)
+        let shard_record = people.shard.map(|shard| {
+            let (mine, record) = shard.select(&request.usernames);
+            tracing::info!(
+                "shard {shard}: {} of {} people",
+                mine.len(),
+                record.members.len()
+            );
+            if mine.is_empty() {
+                eprintln!(
+                    "note: shard {shard} has nobody to harvest ({} people for {} shards): writing an empty snapshot",
+                    record.members.len(),
+                    shard.total
+                );
+            }
+            request.usernames = mine;
+            record
+        });
+        let mut snapshot = harvest::harvest(&client, &request, &progress).await?;
+        if let Some(record) = shard_record {
+            let value = serde_json::to_value(record).expect("shard record serialises");
+            snapshot.extra.insert(crate::shard::SHARD_KEY.to_string(), value);
+        }
+        // The snapshot is exactly this group's team: reports and publishing name it so.
+        if let (Some(group), true) = (&people.group, people.users.is_empty()) {
+            snapshot.extra.insert(
+                crate::merge::GROUP_KEY.to_string(),
+                serde_json::Value::String(group.clone()),
+            );
+        }
+        Ok(snapshot)
     })?;
     let total: u64 = snapshot.sources.iter().map(|s| s.requests).sum();
     tracing::info!(

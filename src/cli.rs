@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, Action, Global, PeriodSpec};
+use crate::deliver::publish::PublishTarget;
 use crate::report::{Format, ReportKind};
+use crate::shard::Shard;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -16,13 +18,17 @@ Examples:
   gl-evidence classify alice.json --out alice.classified.json
   gl-evidence report alice.classified.json --kind brag --out brag.md
   gl-evidence team --group my-org/my-team --quarter FY27-Q3 --format html --out team.html
+  gl-evidence harvest --group my-org/my-team --quarter FY27-Q3 --shard 2/4 --out shard-2.json
+  gl-evidence merge shard-*.json --out team.json
+  gl-evidence brag --user alice --quarter 2026Q3 --publish issue:my-org/brag-docs
   gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
   gl-evidence framework
   gl-evidence brag --user alice --quarter 2026Q3 --format html --out brag.html --email alice@example.com
   gl-evidence send team.html --to manager@example.com --subject \"Team evidence, Q3\"
 
-The token (scope read_api) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN, or the config's
-token_command. The instance from --gitlab-url, GITLAB_URL, CI_SERVER_URL or the config.
+The token (scope read_api; api for --publish) comes from GITLAB_TOKEN or GL_EVIDENCE_TOKEN,
+or the config's token_command. The instance from --gitlab-url, GITLAB_URL, GitLab CI's
+CI_API_V4_URL or CI_SERVER_URL, or the config.
 Email: the config's [email] section or GL_EVIDENCE_SMTP_URL, the password in
 GL_EVIDENCE_SMTP_PASSWORD.
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 partial harvest.";
@@ -43,7 +49,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE", env = "GL_EVIDENCE_CONFIG")]
     pub config: Option<PathBuf>,
 
-    /// GitLab instance URL [env: GITLAB_URL, then CI_SERVER_URL; default https://gitlab.com].
+    /// GitLab instance URL [env: GITLAB_URL, then CI_API_V4_URL less /api/v4, then CI_SERVER_URL;
+    /// default https://gitlab.com].
     #[arg(long, global = true, value_name = "URL")]
     pub gitlab_url: Option<String>,
 
@@ -94,6 +101,11 @@ pub enum Command {
         after_help = "Examples:\n  gl-evidence send brag.html --to alice@example.com\n  gl-evidence send team.md --to lead@example.com --to manager@example.com --subject \"Team evidence, {{file}}\" --attach team.csv\n\nThe server and sender come from the config's [email] section or GL_EVIDENCE_SMTP_URL and\nGL_EVIDENCE_EMAIL_FROM; the password only from GL_EVIDENCE_SMTP_PASSWORD."
     )]
     Send(SendArgs),
+    /// Merge snapshots of one instance and period (e.g. the shards of a team's harvest) into one.
+    #[command(
+        after_help = "Example:\n  gl-evidence merge shards/*.json --out team.json\n\nItems harvested twice are kept once (the copy GitLab updated last); the merged snapshot is\nunclassified: `report` classifies it. Exit code 3 when a source of an input did not complete."
+    )]
+    Merge(MergeArgs),
     /// Show, for one item of a snapshot, the rules that fired and why, and those that nearly did.
     #[command(
         after_help = "Example:\n  gl-evidence explain alice.json https://gitlab.com/gitlab-org/gitlab/-/merge_requests/1234"
@@ -161,9 +173,33 @@ pub struct HarvestArgs {
     pub people: PeopleArgs,
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// Harvest only slice N of M of the sorted list of people, for parallel jobs (on GitLab CI:
+    /// "$CI_NODE_INDEX/$CI_NODE_TOTAL"); `merge` puts the slices back together.
+    #[arg(long, value_name = "N/M", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Where to write the snapshot (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Snapshots to merge (at least one), e.g. the shards of one harvest.
+    #[arg(value_name = "SNAPSHOT", required = true, num_args = 1..)]
+    pub snapshots: Vec<PathBuf>,
+    /// Where to write the merged snapshot (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_publish(value: &str) -> Result<PublishTarget, String> {
+    value.parse()
+}
+
+fn parse_shard(value: &str) -> Result<Shard, String> {
+    value
+        .parse()
+        .map_err(|e: crate::shard::ShardError| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +255,11 @@ pub struct ReportArgs {
     /// Team reports: keep confidential items (left out and counted by default).
     #[arg(long)]
     pub include_confidential: bool,
+    /// Also publish the Markdown report as a confidential issue in this project (created, or
+    /// updated on later runs for the same person or team and period); the token needs the
+    /// `api` scope.
+    #[arg(long, value_name = "issue:GROUP/PROJECT", value_parser = parse_publish)]
+    pub publish: Option<PublishTarget>,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +286,11 @@ pub struct TeamArgs {
     /// the formats of the config's email.attach attached.
     #[arg(long = "email", value_name = "ADDR")]
     pub email: Vec<String>,
+    /// Also publish the Markdown report as a confidential issue in this project (created, or
+    /// updated on later runs for the same person or team and period); the token needs the
+    /// `api` scope.
+    #[arg(long, value_name = "issue:GROUP/PROJECT", value_parser = parse_publish)]
+    pub publish: Option<PublishTarget>,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +311,11 @@ pub struct BragArgs {
     /// message, the formats of the config's email.attach attached.
     #[arg(long = "email", value_name = "ADDR")]
     pub email: Vec<String>,
+    /// Also publish the Markdown report as a confidential issue in this project (created, or
+    /// updated on later runs for the same person or team and period); the token needs the
+    /// `api` scope.
+    #[arg(long, value_name = "issue:GROUP/PROJECT", value_parser = parse_publish)]
+    pub publish: Option<PublishTarget>,
 }
 
 #[derive(Debug, Args)]
@@ -369,8 +420,15 @@ impl Cli {
         };
         let action = match self.command {
             Command::Harvest(a) => Action::Harvest {
-                people: a.people.into(),
+                people: app::People {
+                    shard: a.shard,
+                    ..a.people.into()
+                },
                 period: a.period.into(),
+                out: a.out,
+            },
+            Command::Merge(a) => Action::Merge {
+                snapshots: a.snapshots,
                 out: a.out,
             },
             Command::Classify(a) => Action::Classify {
@@ -385,6 +443,7 @@ impl Cli {
                 mapping: a.mapping.into(),
                 compare: a.compare,
                 include_confidential: a.include_confidential,
+                publish: a.publish,
             },
             Command::Team(a) => Action::Team {
                 people: a.people.into(),
@@ -395,6 +454,7 @@ impl Cli {
                 compare: a.compare,
                 include_confidential: a.include_confidential,
                 email: a.email,
+                publish: a.publish,
             },
             Command::Brag(a) => Action::Brag {
                 user: a.user,
@@ -403,6 +463,7 @@ impl Cli {
                 mapping: a.mapping.into(),
                 snapshot_out: a.snapshot_out,
                 email: a.email,
+                publish: a.publish,
             },
             Command::Send(a) => Action::Send {
                 report: a.report,
@@ -452,6 +513,7 @@ impl From<PeopleArgs> for app::People {
         app::People {
             users: p.users,
             group: p.group,
+            shard: None,
         }
     }
 }

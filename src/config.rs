@@ -181,6 +181,8 @@ impl Default for PeriodsConfig {
 pub struct Env {
     pub gitlab_url: Option<String>,
     pub ci_server_url: Option<String>,
+    /// GitLab CI's `CI_API_V4_URL` (`https://host/prefix/api/v4`): the instance is its root.
+    pub ci_api_v4_url: Option<String>,
     pub token: Option<String>,
     pub email: crate::email::EmailEnv,
 }
@@ -191,9 +193,38 @@ impl Env {
         Env {
             gitlab_url: var("GITLAB_URL"),
             ci_server_url: var("CI_SERVER_URL"),
+            ci_api_v4_url: var("CI_API_V4_URL"),
             token: var("GITLAB_TOKEN").or_else(|| var("GL_EVIDENCE_TOKEN")),
             email: crate::email::EmailEnv::from_process(),
         }
+    }
+
+    /// The instance URL the environment names, and the variable it came from: `GITLAB_URL`,
+    /// else GitLab CI's `CI_API_V4_URL` (the API root less `/api/v4`, exact even for an instance
+    /// under a path), else `CI_SERVER_URL`.
+    pub fn instance_url(&self) -> Result<Option<(&'static str, String)>, ConfigError> {
+        if let Some(url) = &self.gitlab_url {
+            return Ok(Some(("GITLAB_URL", url.clone())));
+        }
+        if let Some(api) = &self.ci_api_v4_url {
+            let root = api.trim().trim_end_matches('/');
+            return match root.strip_suffix("/api/v4") {
+                Some(instance) if !instance.is_empty() => {
+                    Ok(Some(("CI_API_V4_URL", instance.to_string())))
+                }
+                _ => Err(ConfigError::Invalid {
+                    origin: "the environment".into(),
+                    key: "CI_API_V4_URL".into(),
+                    message: format!(
+                        "{api:?} does not end with /api/v4: unset it, or set GITLAB_URL to the instance URL"
+                    ),
+                }),
+            };
+        }
+        Ok(self
+            .ci_server_url
+            .as_ref()
+            .map(|url| ("CI_SERVER_URL", url.clone())))
     }
 }
 
@@ -232,9 +263,9 @@ impl Config {
             }
             None => Config::default(),
         };
-        if let Some(url) = env.gitlab_url.clone().or_else(|| env.ci_server_url.clone()) {
+        if let Some((variable, url)) = env.instance_url()? {
             config.gitlab_url = url;
-            config.validate("the environment (GITLAB_URL / CI_SERVER_URL)")?;
+            config.validate(&format!("the environment ({variable})"))?;
         }
         Ok(LoadedConfig { config, path })
     }
@@ -493,6 +524,40 @@ mod tests {
         };
         let loaded = Config::load(Some(&path), &env).unwrap();
         assert_eq!(loaded.config.gitlab_url, "https://ci.example.com");
+    }
+
+    #[test]
+    fn gitlab_ci_api_url_names_the_instance() {
+        let env = Env {
+            ci_server_url: Some("https://ci.example.com".into()),
+            ci_api_v4_url: Some("https://ci.example.com/gitlab/api/v4/".into()),
+            ..Env::default()
+        };
+        let loaded = Config::load(None, &env).unwrap();
+        assert_eq!(loaded.config.gitlab_url, "https://ci.example.com/gitlab");
+        let env = Env {
+            gitlab_url: Some("https://mine.example.com".into()),
+            ..env
+        };
+        assert_eq!(
+            Config::load(None, &env).unwrap().config.gitlab_url,
+            "https://mine.example.com"
+        );
+        let env = Env {
+            ci_api_v4_url: Some("https://ci.example.com/api/v3".into()),
+            ..Env::default()
+        };
+        let err = Config::load(None, &env).unwrap_err().to_string();
+        assert!(
+            err.contains("CI_API_V4_URL") && err.contains("does not end with /api/v4"),
+            "{err}"
+        );
+        let env = Env {
+            ci_api_v4_url: Some("ftp://ci.example.com/api/v4".into()),
+            ..Env::default()
+        };
+        let err = Config::load(None, &env).unwrap_err().to_string();
+        assert!(err.contains("CI_API_V4_URL"), "{err}");
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! Delivering outputs: files are written to a temporary file beside the target and renamed, so
-//! an interrupted run never leaves a truncated file nor destroys the previous one.
+//! an interrupted run never leaves a truncated file nor destroys the previous one; [`publish`]
+//! posts a report to GitLab as an issue.
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+
+pub mod publish;
 
 /// Writes `contents` to `path` atomically, creating parent folders.
 pub fn write_file(path: &Path, contents: &str) -> Result<()> {

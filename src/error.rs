@@ -4,6 +4,7 @@ use crate::classify::ClassifyError;
 use crate::config::ConfigError;
 use crate::framework::FrameworkError;
 use crate::harvest::HarvestError;
+use crate::merge::MergeError;
 use crate::model::{PeriodError, SnapshotError};
 use crate::report::ReportError;
 
@@ -30,6 +31,10 @@ pub enum Error {
     #[error(transparent)]
     Email(#[from] crate::email::EmailError),
     #[error(transparent)]
+    Merge(#[from] MergeError),
+    #[error(transparent)]
+    Publish(#[from] crate::deliver::publish::PublishError),
+    #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -49,8 +54,9 @@ impl Error {
             | Error::Framework(_)
             | Error::Classify(_)
             | Error::Report(_)
-            | Error::Evaluate(_) => 2,
-            Error::Harvest(_) | Error::Write { .. } => 1,
+            | Error::Evaluate(_)
+            | Error::Merge(_) => 2,
+            Error::Harvest(_) | Error::Write { .. } | Error::Publish(_) => 1,
             Error::Email(e) => e.exit_code(),
         }
     }

@@ -3,8 +3,10 @@
 //! The pipeline is [`harvest`] (GitLab → [`model::Snapshot`], async, through the one
 //! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
 //! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
-//! writing the
-//! result and [`email`] sending it. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
+//! writing the result (to files, or to GitLab as an issue) and [`email`] sending it. [`merge`]
+//! puts snapshots of one instance and
+//! period together, such as the [`shard`]s of a harvest split across parallel CI jobs.
+//! [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
 //! `main.rs` only parses, runs and maps errors to exit codes.
 
 pub mod app;
@@ -18,6 +20,8 @@ pub mod framework;
 pub mod gitlab;
 pub mod harvest;
 pub mod logging;
+pub mod merge;
 pub mod model;
 pub mod progress;
 pub mod report;
+pub mod shard;

@@ -3,6 +3,7 @@
 
 mod error;
 pub mod graphql;
+mod issues;
 mod rest;
 pub mod retry;
 pub mod types;
@@ -19,6 +20,7 @@ use url::Url;
 use crate::config::Secret;
 
 pub use error::GitlabError;
+pub use issues::{IssueChange, NewIssue};
 pub use rest::Paged;
 pub use retry::RetryPolicy;
 
@@ -155,6 +157,20 @@ impl Client {
         counter: &RequestCounter,
         decode: impl Fn(&[u8]) -> Result<T, GitlabError>,
     ) -> Result<(T, HeaderMap), GitlabError> {
+        self.send_with(build, url, counter, decode, is_retryable)
+            .await
+    }
+
+    /// [`Client::send`], retrying only the failures `may_retry` accepts: a request that is not
+    /// idempotent (creating an issue) must not be sent again after GitLab may have acted on it.
+    async fn send_with<T>(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        url: &str,
+        counter: &RequestCounter,
+        decode: impl Fn(&[u8]) -> Result<T, GitlabError>,
+        may_retry: fn(&GitlabError) -> bool,
+    ) -> Result<(T, HeaderMap), GitlabError> {
         let policy = &self.inner.retry;
         let mut attempt = 0u32;
         loop {
@@ -213,8 +229,8 @@ impl Client {
                 }
                 Err(e) => (self.transport_error(url, &e), policy.backoff(attempt)),
             };
-            if !is_retryable(&retryable) || attempt >= policy.max_retries {
-                if attempt == 0 || !is_retryable(&retryable) {
+            if !may_retry(&retryable) || attempt >= policy.max_retries {
+                if attempt == 0 || !may_retry(&retryable) {
                     return Err(retryable);
                 }
                 return Err(GitlabError::RetriesExhausted {
@@ -281,6 +297,12 @@ pub(crate) fn decode_error(url: &str, e: &serde_json::Error) -> GitlabError {
             detail: e.to_string(),
         }
     }
+}
+
+/// Rate limiting (429) is the one failure where GitLab surely did nothing: safe to retry even a
+/// request that creates something.
+fn is_rate_limited(error: &GitlabError) -> bool {
+    matches!(error, GitlabError::Status { status: 429, .. })
 }
 
 fn is_retryable(error: &GitlabError) -> bool {

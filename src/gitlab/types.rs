@@ -60,3 +60,21 @@ pub struct EventNote {
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
 }
+
+/// An issue as `GET/POST/PUT /projects/:id/issues` answer it
+/// (<https://docs.gitlab.com/api/issues/>).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProjectIssue {
+    pub id: u64,
+    pub iid: u64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub web_url: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub confidential: Option<bool>,
+}

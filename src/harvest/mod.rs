@@ -152,6 +152,10 @@ pub async fn harvest(
         }
         snapshot.subjects.push(subject);
     }
+    // Reports gl-evidence published as issues (`--publish`) are its output, not evidence.
+    snapshot
+        .items
+        .retain(|item| !crate::deliver::publish::is_published_report(item));
     sort_items(&mut snapshot.items);
     Ok(snapshot)
 }

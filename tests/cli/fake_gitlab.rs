@@ -7,7 +7,8 @@
 //! (and, on request, the three-year retention that deletes older ones), inclusive
 //! `createdBefore` on merge requests and issues, GraphQL cursor paging capped at 100 per page.
 //! Issues of every type (incidents, tasks, test cases, …) live in one list, as in GitLab, and
-//! are served by the top-level `issues` and `Project.issues` connections.
+//! are served by the top-level `issues` and `Project.issues` connections; REST lists, creates
+//! and updates project issues (`fake_gitlab/project_issues.rs`), for publishing reports.
 //! GraphQL answers are cut down to exactly what the query document selects (aliases and
 //! fragments included); a selected field the fake does not know is an error naming it, so a
 //! changed query shows at once where the fake must grow. Anything else gets GitLab's
@@ -40,10 +41,12 @@ use serde_json::{json, Value};
 mod epics;
 mod incidents;
 mod oncall;
+mod project_issues;
 
 pub use epics::{Epic, EpicEdition, GroupAccess};
 pub use incidents::TimelineEvent;
 pub use oncall::{oncall_window_accepted, OncallRotation, OncallSchedule};
+pub use project_issues::RestIssue;
 
 /// The token the fake accepts unless a test says otherwise.
 pub const TOKEN: &str = "test-token";
@@ -708,6 +711,8 @@ pub struct Faults {
     pub hide_totals: bool,
     /// Answer targeted GraphQL requests with this instead of (or beside) the data.
     pub graphql: Option<GraphqlFault>,
+    /// The token has `read_api` only: REST writes get `403 insufficient_scope`.
+    pub read_only_token: bool,
 }
 
 impl Default for Faults {
@@ -723,6 +728,7 @@ impl Default for Faults {
             targets: Vec::new(),
             hide_totals: false,
             graphql: None,
+            read_only_token: false,
         }
     }
 }
@@ -797,6 +803,8 @@ struct Shared {
     /// `origin` plus the base path: what `web_url`s start with.
     url: String,
     state: Mutex<Traffic>,
+    /// Project issues over REST, created and updated by requests (`fake_gitlab/project_issues.rs`).
+    issues: Mutex<project_issues::Store>,
 }
 
 #[derive(Default)]
@@ -821,6 +829,7 @@ impl FakeGitlab {
         );
         let url = format!("{origin}{base}");
         let shared = Arc::new(Shared {
+            issues: Mutex::new(project_issues::Store::from_dataset(&data)),
             data,
             faults,
             origin,
@@ -874,6 +883,22 @@ impl FakeGitlab {
             .into_iter()
             .filter(|r| r.operation.as_deref() == Some(operation))
             .collect()
+    }
+
+    /// The project issues the REST API holds now, those created by requests included.
+    pub fn rest_issues(&self) -> Vec<RestIssue> {
+        self.shared.issues.lock().unwrap().issues.clone()
+    }
+
+    /// Changes a project issue in place, as a person in the web UI would.
+    pub fn edit_rest_issue(&self, project_id: u64, iid: u64, edit: impl FnOnce(&mut RestIssue)) {
+        let mut store = self.shared.issues.lock().unwrap();
+        let issue = store
+            .issues
+            .iter_mut()
+            .find(|i| i.project_id == project_id && i.iid == iid)
+            .unwrap_or_else(|| panic!("no issue {project_id}#{iid} in the fake"));
+        edit(issue);
     }
 
     /// Received requests whose path contains `fragment`.
@@ -1146,6 +1171,23 @@ fn route(
             );
         }
         return graphql(shared, body, operation, targeted);
+    }
+    if let Some(api) = rest.strip_prefix("/api/v4/") {
+        let segments: Vec<&str> = api.split('/').collect();
+        if segments.first() == Some(&"projects") {
+            if !authorised {
+                return Answer::json(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({"message": "401 Unauthorized"}),
+                );
+            }
+            let request_url = format!("{}{}", shared.origin, path);
+            if let Some(answer) =
+                project_issues::route(shared, method, &segments, &params, body, &request_url)
+            {
+                return answer;
+            }
+        }
     }
     if method != Method::GET || !rest.starts_with("/api/v4/") {
         return Answer::not_found();

@@ -10,16 +10,22 @@
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
 //! - `timelines`: incidents the subject wrote timeline entries for.
 //! - `email`, `smtp_server`: reports sent to a real SMTP server on loopback, and what arrives.
+//! - `merge`: `harvest --shard N/M` and `merge`, a team harvested in slices and put together.
+//! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
+//! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
 
 mod email;
 mod epics;
 mod errors;
 mod fake_gitlab;
 mod fake_selftest;
+mod gitlab_ci;
 mod harvest;
 mod issues;
+mod merge;
 mod offline;
 mod oncall;
+mod publish;
 mod retries;
 mod scenario;
 mod showcase;

@@ -25,10 +25,11 @@ timeout_secs = 5
 ";
 
 /// Variables that would point the binary somewhere other than the test's fake.
-const SCRUBBED: [&str; 14] = [
+const SCRUBBED: [&str; 15] = [
     "GITLAB_URL",
     "GITLAB_TOKEN",
     "CI_SERVER_URL",
+    "CI_API_V4_URL",
     "GL_EVIDENCE_TOKEN",
     "GL_EVIDENCE_SMTP_URL",
     "GL_EVIDENCE_SMTP_HOST",
