@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use crate::classify::{self, RuleSet};
 use crate::config::{parse_gitlab_url, Config, Env, LoadedConfig};
+use crate::curation::{self, Audience, CurationFile, Lookup};
 use crate::deliver::{write_file, write_output};
 use crate::error::{Error, Result};
 use crate::framework::{self, Framework};
@@ -68,6 +69,7 @@ pub enum Action {
         period: PeriodSpec,
         render: Render,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         snapshot_out: Option<PathBuf>,
         compare: Option<PathBuf>,
         include_confidential: bool,
@@ -75,6 +77,7 @@ pub enum Action {
     Classify {
         snapshot: PathBuf,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         out: Option<PathBuf>,
     },
     Report {
@@ -82,6 +85,7 @@ pub enum Action {
         kind: ReportKind,
         render: Render,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         compare: Option<PathBuf>,
         include_confidential: bool,
     },
@@ -90,7 +94,21 @@ pub enum Action {
         period: PeriodSpec,
         render: Render,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         snapshot_out: Option<PathBuf>,
+    },
+    /// Edit a curation file from flags (or list it).
+    Curate {
+        snapshot: PathBuf,
+        curation: Option<PathBuf>,
+        framework: Option<PathBuf>,
+        edits: curation::Edits,
+    },
+    /// Walk through a snapshot's items in the terminal, editing the curation file.
+    Review {
+        snapshot: PathBuf,
+        curation: Option<PathBuf>,
+        mapping: Mapping,
     },
     Explain {
         snapshot: PathBuf,
@@ -148,6 +166,49 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Demo { out_dir } => demo(&out_dir),
+        Action::Curate {
+            snapshot: path,
+            curation,
+            framework,
+            edits,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let snapshot = Snapshot::read(&path)?;
+            let framework = load_framework(framework.as_deref(), &loaded.config)?;
+            let mut file = open_curation(curation, &loaded.config, &path)?;
+            if edits.is_empty() {
+                write_output(None, &curation::listing(&file, &snapshot))?;
+            } else {
+                let request = curation::CurateRequest {
+                    snapshot: &snapshot,
+                    framework: &framework,
+                    edits: &edits,
+                };
+                for line in curation::curate(&mut file, &request)? {
+                    eprintln!("{line}");
+                }
+            }
+            Ok(Outcome::Complete)
+        }
+        Action::Review {
+            snapshot: path,
+            curation,
+            mapping,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let mut snapshot = Snapshot::read(&path)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            if snapshot.classification.is_none() {
+                classify::classify(&mut snapshot, &framework, &rules)?;
+            }
+            let mut file = open_curation(curation, &loaded.config, &path)?;
+            let request = curation::ReviewRequest {
+                snapshot: &mut snapshot,
+                framework: &framework,
+            };
+            curation::review(&mut file, request)?;
+            Ok(Outcome::Complete)
+        }
         Action::Evaluate {
             labelled,
             misses,
@@ -177,27 +238,31 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Classify {
-            snapshot,
+            snapshot: path,
             mapping,
+            curation,
             out,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
-            let mut snapshot = Snapshot::read(&snapshot)?;
+            let mut snapshot = Snapshot::read(&path)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
+            let lookup = curation_lookup(curation, &loaded.config, Some(&path));
+            curation::apply_for_report(&lookup, Audience::Owner, &framework, &mut snapshot, None)?;
             write_output(out.as_deref(), &snapshot.to_json())?;
             Ok(Outcome::Complete)
         }
         Action::Report {
-            snapshot,
+            snapshot: path,
             kind,
             render,
             mapping,
+            curation,
             compare,
             include_confidential,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
-            let mut snapshot = Snapshot::read(&snapshot)?;
+            let mut snapshot = Snapshot::read(&path)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             if snapshot.classification.is_none() {
                 tracing::info!(
@@ -206,7 +271,19 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 );
                 classify::classify(&mut snapshot, &framework, &rules)?;
             }
-            let compare = read_previous(compare.as_deref(), &framework, &rules)?;
+            let mut compare = read_previous(compare.as_deref(), &framework, &rules)?;
+            let audience = match kind {
+                ReportKind::Brag => Audience::Owner,
+                ReportKind::Team => Audience::Team,
+            };
+            let lookup = curation_lookup(curation, &loaded.config, Some(&path));
+            curation::apply_for_report(
+                &lookup,
+                audience,
+                &framework,
+                &mut snapshot,
+                compare.as_mut(),
+            )?;
             let options = RenderOptions {
                 // A brag document is its owner's own: their confidential work belongs in it.
                 include_confidential: include_confidential || kind == ReportKind::Brag,
@@ -238,6 +315,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             period,
             render,
             mapping,
+            curation,
             snapshot_out,
             compare,
             include_confidential,
@@ -247,9 +325,19 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             let renderer = renderer(&render, &loaded.config)?;
             // A previous period is read and classified before the harvest: a bad file costs nothing.
-            let previous = read_previous(compare.as_deref(), &framework, &rules)?;
+            let mut previous = read_previous(compare.as_deref(), &framework, &rules)?;
+            // Read before the harvest too: a bad curation file costs nothing.
+            let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
+            lookup.load(Audience::Team)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
+            curation::apply_for_report(
+                &lookup,
+                Audience::Team,
+                &framework,
+                &mut snapshot,
+                previous.as_mut(),
+            )?;
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
             }
@@ -272,6 +360,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             period,
             render,
             mapping,
+            curation,
             snapshot_out,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
@@ -283,8 +372,11 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 users: vec![user],
                 group: None,
             };
+            let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
+            lookup.load(Audience::Owner)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
+            curation::apply_for_report(&lookup, Audience::Owner, &framework, &mut snapshot, None)?;
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
             }
@@ -307,6 +399,24 @@ fn read_previous(
     let mut previous = Snapshot::read(path)?;
     classify::classify(&mut previous, framework, rules)?;
     Ok(Some(previous))
+}
+
+/// Where a command finds its curation file: `--curation`, the config, or beside the snapshot.
+fn curation_lookup(flag: Option<PathBuf>, config: &Config, snapshot: Option<&Path>) -> Lookup {
+    Lookup {
+        flag,
+        config: config.curation.file.clone(),
+        snapshot: snapshot.map(Path::to_path_buf),
+    }
+}
+
+/// The curation file `curate` and `review` edit, created on the first change.
+fn open_curation(flag: Option<PathBuf>, config: &Config, snapshot: &Path) -> Result<CurationFile> {
+    let lookup = curation_lookup(flag, config, Some(snapshot));
+    let (path, _) = lookup
+        .locate()
+        .expect("a snapshot always gives a default curation file");
+    Ok(CurationFile::open(&path)?)
 }
 
 fn outcome_of(snapshot: &Snapshot) -> Outcome {

@@ -52,6 +52,7 @@ pub struct Config {
     pub periods: PeriodsConfig,
     pub classify: ClassifyConfig,
     pub report: ReportConfig,
+    pub curation: CurationConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +127,13 @@ pub struct ReportConfig {
     pub templates_dir: Option<PathBuf>,
 }
 
+/// The person's own curation file, for brag documents (see `crate::curation`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CurationConfig {
+    pub file: Option<PathBuf>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -138,6 +146,7 @@ impl Default for Config {
             periods: PeriodsConfig::default(),
             classify: ClassifyConfig::default(),
             report: ReportConfig::default(),
+            curation: CurationConfig::default(),
         }
     }
 }

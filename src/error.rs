@@ -2,6 +2,7 @@
 
 use crate::classify::ClassifyError;
 use crate::config::ConfigError;
+use crate::curation::CurationError;
 use crate::framework::FrameworkError;
 use crate::harvest::HarvestError;
 use crate::model::{PeriodError, SnapshotError};
@@ -28,6 +29,8 @@ pub enum Error {
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error(transparent)]
+    Curation(#[from] CurationError),
+    #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -48,6 +51,7 @@ impl Error {
             | Error::Classify(_)
             | Error::Report(_)
             | Error::Evaluate(_) => 2,
+            Error::Curation(e) => e.exit_code(),
             Error::Harvest(_) | Error::Write { .. } => 1,
         }
     }

@@ -5,12 +5,14 @@
 //! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
 //! writing the
 //! result. [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
-//! `main.rs` only parses, runs and maps errors to exit codes.
+//! `main.rs` only parses, runs and maps errors to exit codes. [`curation`] lays a person's edits
+//! (hidden, highlighted, notes, competencies) over a classified snapshot before it is reported.
 
 pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod curation;
 pub mod deliver;
 pub mod error;
 pub mod framework;
