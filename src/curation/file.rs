@@ -98,7 +98,10 @@ impl CurationFile {
                     "the key is not a URL: key each entry by the item's web URL, as reports show it (or by its id, gid://…)".into(),
                 ));
             }
-            let entry = parse_entry(table).map_err(at)?;
+            let entry = parse_entry(table).map_err(|(message, span)| {
+                let line = span.map(|s| line_of(text, s.start)).or(line);
+                invalid(line, format!("entry {key:?}: {message}"))
+            })?;
             if curation.entries.insert(url.clone(), entry).is_some() {
                 return Err(at(format!(
                     "a second entry for {url}: merge the two (a trailing slash does not make a different item)"
@@ -145,50 +148,59 @@ impl CurationFile {
     }
 }
 
-fn parse_entry(table: &dyn TableLike) -> Result<Entry, String> {
+/// An entry's keys and values; an error says what is wrong and where (the key's span).
+fn parse_entry(table: &dyn TableLike) -> Result<Entry, (String, Option<std::ops::Range<usize>>)> {
     let mut entry = Entry::default();
     for (key, item) in table.iter() {
-        match key {
-            "hide" | "highlight" => {
-                let value = item
-                    .as_bool()
-                    .ok_or_else(|| format!("`{key}` must be true or false"))?;
-                if key == "hide" {
-                    entry.hide = value;
-                } else {
-                    entry.highlight = value;
-                }
-            }
-            "note" => {
-                let note = item
-                    .as_str()
-                    .ok_or("`note` must be a string: note = \"the impact, the context\"")?;
-                entry.note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
-            }
-            "add" | "remove" => {
-                let ids = competency_ids(item).ok_or_else(|| {
-                    format!("`{key}` must be a list of competency ids: {key} = [\"credibility-3\"]")
-                })?;
-                if key == "add" {
-                    entry.add = ids;
-                } else {
-                    entry.remove = ids;
-                }
-            }
-            other => {
-                let hint = super::suggestion_among(&KEYS, other);
-                return Err(format!(
-                    "unknown key `{other}`{hint}: an entry has hide, highlight, note, add and remove"
-                ));
-            }
-        }
+        let span = table.key(key).and_then(|k| k.span());
+        let check = |result: Result<(), String>| result.map_err(|m| (m, span.clone()));
+        check(parse_key(&mut entry, key, item))?;
     }
     if let Some(both) = entry.add.intersection(&entry.remove).next() {
-        return Err(format!(
-            "`{both}` is both added and removed: keep it in one of `add` and `remove`"
+        return Err((
+            format!("`{both}` is both added and removed: keep it in one of `add` and `remove`"),
+            None,
         ));
     }
     Ok(entry)
+}
+
+fn parse_key(entry: &mut Entry, key: &str, item: &Item) -> Result<(), String> {
+    match key {
+        "hide" | "highlight" => {
+            let value = item
+                .as_bool()
+                .ok_or_else(|| format!("`{key}` must be true or false"))?;
+            if key == "hide" {
+                entry.hide = value;
+            } else {
+                entry.highlight = value;
+            }
+        }
+        "note" => {
+            let note = item
+                .as_str()
+                .ok_or("`note` must be a string: note = \"the impact, the context\"")?;
+            entry.note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
+        }
+        "add" | "remove" => {
+            let ids = competency_ids(item).ok_or_else(|| {
+                format!("`{key}` must be a list of competency ids: {key} = [\"credibility-3\"]")
+            })?;
+            if key == "add" {
+                entry.add = ids;
+            } else {
+                entry.remove = ids;
+            }
+        }
+        other => {
+            let hint = super::suggestion_among(&KEYS, other);
+            return Err(format!(
+                "unknown key `{other}`{hint}: an entry has hide, highlight, note, add and remove"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A list of ids (or a single id), trimmed; `None` when it is something else or has a blank.

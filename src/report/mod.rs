@@ -17,6 +17,8 @@ mod team_view;
 mod view;
 
 #[cfg(test)]
+mod curation_tests;
+#[cfg(test)]
 mod team_tests;
 #[cfg(test)]
 mod tests;
