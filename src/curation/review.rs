@@ -78,7 +78,47 @@ pub fn review(file: &mut CurationFile, request: ReviewRequest<'_>) -> Result<Sum
         }
         .into());
     }
+    let _raw = RawMode::enable().map_err(CurationError::Terminal)?;
     walk(&mut Console(term), file, request)
+}
+
+/// Raw mode on standard input for as long as it lives; the terminal is restored on drop (also
+/// on errors). `console` reads each key in raw mode anyway; holding it between keys keeps
+/// keys typed ahead or pasted from being echoed or line-edited by the terminal meanwhile.
+#[cfg(unix)]
+struct RawMode(rustix::termios::Termios);
+
+#[cfg(unix)]
+impl RawMode {
+    fn enable() -> std::io::Result<RawMode> {
+        use rustix::termios::{tcgetattr, tcsetattr, OptionalActions};
+        let stdin = std::io::stdin();
+        let original = tcgetattr(&stdin)?;
+        let mut raw = original.clone();
+        raw.make_raw();
+        // Output as before, so "\n" still starts a new line.
+        raw.output_modes = original.output_modes;
+        tcsetattr(&stdin, OptionalActions::Now, &raw)?;
+        Ok(RawMode(original))
+    }
+}
+
+#[cfg(unix)]
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        use rustix::termios::{tcsetattr, OptionalActions};
+        let _ = tcsetattr(std::io::stdin(), OptionalActions::Drain, &self.0);
+    }
+}
+
+#[cfg(not(unix))]
+struct RawMode;
+
+#[cfg(not(unix))]
+impl RawMode {
+    fn enable() -> std::io::Result<RawMode> {
+        Ok(RawMode)
+    }
 }
 
 /// What a review did.

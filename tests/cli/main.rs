@@ -8,7 +8,9 @@
 //! - `harvest`, `retries`, `errors`, `offline`: the CLI contract from DESIGN.md, end to end.
 //! - `epics`: the epics source (work items, legacy fallback, skipped without Premium).
 //! - `issues`: issues, incidents and interview work (GraphQL, close and comment events).
+//! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
 
+mod curation;
 mod epics;
 mod errors;
 mod fake_gitlab;
