@@ -554,12 +554,14 @@ fn demo(out_dir: &Path) -> Result<Outcome> {
         .flat_map(|i| i.competencies.iter().map(|c| c.id.as_str()))
         .collect();
     eprintln!(
-        "Demo: {} items of a sample quarter, {} mapped to {} of {} competencies.\n  brag document:       {}\n  classified snapshot: {}",
+        "Demo: {} items of a sample quarter, {} mapped to {} of {} competencies.\n  brag document:       {}\n  classified snapshot: {}\nCurate the draft with `gl-evidence review {}` (or `curate`), then `gl-evidence report {}`.",
         snapshot.items.len(),
         matched,
         competencies.len(),
         framework.competencies.len(),
         brag_path.display(),
+        snapshot_path.display(),
+        snapshot_path.display(),
         snapshot_path.display()
     );
     Ok(Outcome::Complete)

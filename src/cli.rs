@@ -231,7 +231,7 @@ pub struct CurateArgs {
     #[arg(long, value_name = "URL")]
     pub unhighlight: Vec<String>,
     /// A note shown under the item: the impact, the context (replaces an earlier note).
-    #[arg(long, num_args = 2, value_names = ["URL", "TEXT"])]
+    #[arg(long, num_args = 2, value_names = ["URL", "TEXT"], allow_hyphen_values = true)]
     pub note: Vec<String>,
     /// Remove the item's note.
     #[arg(long, value_name = "URL")]

@@ -180,7 +180,10 @@ pub fn curate(file: &mut CurationFile, request: &CurateRequest<'_>) -> Result<Ve
     } else {
         format!("{} already said so: unchanged", file.path.display())
     });
-    super::report_unmatched(file, &file.curation.unmatched(&[snapshot]));
+    changes.extend(super::unmatched_note(
+        &file.path,
+        &file.curation.unmatched(&[snapshot]),
+    ));
     Ok(changes)
 }
 

@@ -685,3 +685,22 @@ fn shifts_that_share_a_url_must_be_named_by_id() {
     .unwrap();
     assert!(file.curation.entries["gid://gitlab/IncidentManagement::OncallRotation/11/2"].hide);
 }
+
+#[test]
+fn the_readme_example_is_a_valid_curation_file() {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme
+        .find("### Curating the draft")
+        .expect("the README has the section")..];
+    let start = section.find("```toml\n").expect("an example file") + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let file = parse(example).unwrap();
+    file.curation
+        .check_competencies(&Framework::builtin(), &file.path)
+        .unwrap();
+    let entry = file
+        .curation
+        .entry("https://gitlab.example.com/gitlab-com/runbooks/-/merge_requests/8112")
+        .unwrap();
+    assert!(entry.highlight && entry.add.contains("credibility-3"));
+}
