@@ -328,16 +328,16 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let mut previous = read_previous(compare.as_deref(), &framework, &rules)?;
             // Read before the harvest too: a bad curation file costs nothing.
             let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
-            lookup.load(Audience::Team)?;
+            let file = lookup.load_checked(Audience::Team, &framework)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
-            curation::apply_for_report(
+            curation::apply_loaded(
+                file.as_ref(),
                 &lookup,
                 Audience::Team,
-                &framework,
                 &mut snapshot,
                 previous.as_mut(),
-            )?;
+            );
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
             }
@@ -373,10 +373,10 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 group: None,
             };
             let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
-            lookup.load(Audience::Owner)?;
+            let file = lookup.load_checked(Audience::Owner, &framework)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
-            curation::apply_for_report(&lookup, Audience::Owner, &framework, &mut snapshot, None)?;
+            curation::apply_loaded(file.as_ref(), &lookup, Audience::Owner, &mut snapshot, None);
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
             }

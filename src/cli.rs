@@ -204,8 +204,8 @@ pub struct ClassifyArgs {
 #[derive(Debug, Args)]
 pub struct CurationArgs {
     /// Curation file to apply (hidden, highlighted and annotated items, edited competencies).
-    /// Default: the config's curation.file, else SNAPSHOT's .curation.toml beside it. Team
-    /// reports use only this flag, never a default.
+    /// Default: the config's curation.file, else the snapshot's name with .curation.toml beside
+    /// it (SNAPSHOT, or --snapshot-out). Team reports use only this flag, never a default.
     #[arg(long, value_name = "FILE")]
     pub curation: Option<PathBuf>,
 }

@@ -483,6 +483,19 @@ impl Lookup {
         }
     }
 
+    /// [`Lookup::load`], and the file's competency ids checked against `framework`.
+    pub fn load_checked(
+        &self,
+        audience: Audience,
+        framework: &Framework,
+    ) -> Result<Option<CurationFile>, CurationError> {
+        let file = self.load(audience)?;
+        if let Some(file) = &file {
+            file.curation.check_competencies(framework, &file.path)?;
+        }
+        Ok(file)
+    }
+
     /// The owner's files a team report leaves out, if any exist: worth a note, since the user
     /// may have expected them to apply.
     fn unused_for_team(&self) -> Vec<PathBuf> {
@@ -499,11 +512,7 @@ impl Lookup {
     }
 }
 
-/// Applies the curation a report for `audience` uses to `snapshot` (and to `previous`, a
-/// comparison period, with the same file), and says on stderr what matched nothing.
-///
-/// Without a file, a brag document keeps the curation the snapshot already carries (applied by
-/// `classify`); a team report drops it, as it uses only what `--curation` names.
+/// Loads the curation a report for `audience` uses and applies it: see [`apply_loaded`].
 pub fn apply_for_report(
     lookup: &Lookup,
     audience: Audience,
@@ -511,7 +520,23 @@ pub fn apply_for_report(
     snapshot: &mut Snapshot,
     previous: Option<&mut Snapshot>,
 ) -> Result<(), CurationError> {
-    let file = lookup.load(audience)?;
+    let file = lookup.load_checked(audience, framework)?;
+    apply_loaded(file.as_ref(), lookup, audience, snapshot, previous);
+    Ok(())
+}
+
+/// Applies `file` (found by `lookup` for `audience`, checked) to `snapshot` and to `previous`, a
+/// comparison period, and says on stderr what matched nothing.
+///
+/// Without a file, a brag document keeps the curation the snapshot already carries (applied by
+/// `classify`); a team report drops it, as it uses only what `--curation` names.
+pub fn apply_loaded(
+    file: Option<&CurationFile>,
+    lookup: &Lookup,
+    audience: Audience,
+    snapshot: &mut Snapshot,
+    previous: Option<&mut Snapshot>,
+) {
     let Some(file) = file else {
         if audience == Audience::Team {
             if is_curated(snapshot) {
@@ -528,9 +553,8 @@ pub fn apply_for_report(
                 );
             }
         }
-        return Ok(());
+        return;
     };
-    file.curation.check_competencies(framework, &file.path)?;
     let applied = apply(snapshot, &file.curation);
     tracing::info!(
         "curation {}: {} entries, {} items edited, {} hidden",
@@ -546,8 +570,7 @@ pub fn apply_for_report(
         }
         None => file.curation.unmatched(&[snapshot]),
     };
-    report_unmatched(&file, &unmatched);
-    Ok(())
+    report_unmatched(file, &unmatched);
 }
 
 /// "note: 3 curation entries in FILE match no item in this period (kept): URL, URL, URL"
