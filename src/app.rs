@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use crate::classify::{self, RuleSet};
 use crate::config::{parse_gitlab_url, Config, Env, LoadedConfig};
+use crate::curation::{self, Audience, CurationFile, Lookup};
 use crate::deliver::{write_file, write_output};
 use crate::email::{self, FileReport, Mailer, SnapshotReport};
 use crate::error::{Error, Result};
@@ -78,6 +79,7 @@ pub enum Action {
         period: PeriodSpec,
         render: Render,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         snapshot_out: Option<PathBuf>,
         compare: Option<PathBuf>,
         include_confidential: bool,
@@ -87,6 +89,7 @@ pub enum Action {
     Classify {
         snapshot: PathBuf,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         out: Option<PathBuf>,
     },
     Report {
@@ -94,6 +97,7 @@ pub enum Action {
         kind: ReportKind,
         render: Render,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         compare: Option<PathBuf>,
         include_confidential: bool,
         publish: Option<PublishTarget>,
@@ -103,6 +107,7 @@ pub enum Action {
         period: PeriodSpec,
         render: Render,
         mapping: Mapping,
+        curation: Option<PathBuf>,
         snapshot_out: Option<PathBuf>,
         email: Vec<String>,
         publish: Option<PublishTarget>,
@@ -117,6 +122,19 @@ pub enum Action {
     Merge {
         snapshots: Vec<PathBuf>,
         out: Option<PathBuf>,
+    },
+    /// Edit a curation file from flags (or list it).
+    Curate {
+        snapshot: PathBuf,
+        curation: Option<PathBuf>,
+        framework: Option<PathBuf>,
+        edits: curation::Edits,
+    },
+    /// Walk through a snapshot's items in the terminal, editing the curation file.
+    Review {
+        snapshot: PathBuf,
+        curation: Option<PathBuf>,
+        mapping: Mapping,
     },
     Explain {
         snapshot: PathBuf,
@@ -191,6 +209,49 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Merge { snapshots, out } => merging::run(&snapshots, out.as_deref()),
+        Action::Curate {
+            snapshot: path,
+            curation,
+            framework,
+            edits,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let snapshot = Snapshot::read(&path)?;
+            let framework = load_framework(framework.as_deref(), &loaded.config)?;
+            let mut file = open_curation(curation, &loaded.config, &path)?;
+            if edits.is_empty() {
+                write_output(None, &curation::listing(&file, &snapshot))?;
+            } else {
+                let request = curation::CurateRequest {
+                    snapshot: &snapshot,
+                    framework: &framework,
+                    edits: &edits,
+                };
+                for line in curation::curate(&mut file, &request)? {
+                    eprintln!("{line}");
+                }
+            }
+            Ok(Outcome::Complete)
+        }
+        Action::Review {
+            snapshot: path,
+            curation,
+            mapping,
+        } => {
+            let loaded = Config::load(global.config.as_deref(), env)?;
+            let mut snapshot = Snapshot::read(&path)?;
+            let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
+            if snapshot.classification.is_none() {
+                classify::classify(&mut snapshot, &framework, &rules)?;
+            }
+            let mut file = open_curation(curation, &loaded.config, &path)?;
+            let request = curation::ReviewRequest {
+                snapshot: &mut snapshot,
+                framework: &framework,
+            };
+            curation::review(&mut file, request)?;
+            Ok(Outcome::Complete)
+        }
         Action::Evaluate {
             labelled,
             misses,
@@ -220,29 +281,33 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             Ok(Outcome::Complete)
         }
         Action::Classify {
-            snapshot,
+            snapshot: path,
             mapping,
+            curation,
             out,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
-            let mut snapshot = Snapshot::read(&snapshot)?;
+            let mut snapshot = Snapshot::read(&path)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
+            let lookup = curation_lookup(curation, &loaded.config, Some(&path));
+            curation::apply_for_report(&lookup, Audience::Owner, &framework, &mut snapshot, None)?;
             write_output(out.as_deref(), &snapshot.to_json())?;
             Ok(Outcome::Complete)
         }
         Action::Report {
-            snapshot,
+            snapshot: path,
             kind,
             render,
             mapping,
+            curation,
             compare,
             include_confidential,
             publish,
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let publisher = Publisher::prepare(publish, &global, &loaded, env)?;
-            let mut snapshot = Snapshot::read(&snapshot)?;
+            let mut snapshot = Snapshot::read(&path)?;
             let (framework, rules) = load_mapping(&mapping, &loaded.config)?;
             if snapshot.classification.is_none() {
                 tracing::info!(
@@ -251,7 +316,19 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 );
                 classify::classify(&mut snapshot, &framework, &rules)?;
             }
-            let compare = read_previous(compare.as_deref(), &framework, &rules)?;
+            let mut compare = read_previous(compare.as_deref(), &framework, &rules)?;
+            let audience = match kind {
+                ReportKind::Brag => Audience::Owner,
+                ReportKind::Team => Audience::Team,
+            };
+            let lookup = curation_lookup(curation, &loaded.config, Some(&path));
+            curation::apply_for_report(
+                &lookup,
+                audience,
+                &framework,
+                &mut snapshot,
+                compare.as_mut(),
+            )?;
             let options = RenderOptions {
                 // A brag document is its owner's own: their confidential work belongs in it.
                 include_confidential: include_confidential || kind == ReportKind::Brag,
@@ -288,6 +365,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             period,
             render,
             mapping,
+            curation,
             snapshot_out,
             compare,
             include_confidential,
@@ -301,9 +379,19 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let renderer = renderer(&render, &loaded.config)?;
             let mailer = prepare_mailer(&email, &loaded.config, env)?;
             // A previous period is read and classified before the harvest: a bad file costs nothing.
-            let previous = read_previous(compare.as_deref(), &framework, &rules)?;
+            let mut previous = read_previous(compare.as_deref(), &framework, &rules)?;
+            // Read before the harvest too: a bad curation file costs nothing.
+            let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
+            let file = lookup.load_checked(Audience::Team, &framework)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
+            curation::apply_loaded(
+                file.as_ref(),
+                &lookup,
+                Audience::Team,
+                &mut snapshot,
+                previous.as_mut(),
+            );
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
             }
@@ -351,6 +439,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             period,
             render,
             mapping,
+            curation,
             snapshot_out,
             email,
             publish,
@@ -366,8 +455,11 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 users: vec![user],
                 ..People::default()
             };
+            let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
+            let file = lookup.load_checked(Audience::Owner, &framework)?;
             let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
+            curation::apply_loaded(file.as_ref(), &lookup, Audience::Owner, &mut snapshot, None);
             if let Some(path) = &snapshot_out {
                 write_file(path, &snapshot.to_json())?;
             }
@@ -423,6 +515,24 @@ fn read_previous(
     let mut previous = Snapshot::read(path)?;
     classify::classify(&mut previous, framework, rules)?;
     Ok(Some(previous))
+}
+
+/// Where a command finds its curation file: `--curation`, the config, or beside the snapshot.
+fn curation_lookup(flag: Option<PathBuf>, config: &Config, snapshot: Option<&Path>) -> Lookup {
+    Lookup {
+        flag,
+        config: config.curation.file.clone(),
+        snapshot: snapshot.map(Path::to_path_buf),
+    }
+}
+
+/// The curation file `curate` and `review` edit, created on the first change.
+fn open_curation(flag: Option<PathBuf>, config: &Config, snapshot: &Path) -> Result<CurationFile> {
+    let lookup = curation_lookup(flag, config, Some(snapshot));
+    let (path, _) = lookup
+        .locate()
+        .expect("a snapshot always gives a default curation file");
+    Ok(CurationFile::open(&path)?)
 }
 
 fn outcome_of(snapshot: &Snapshot) -> Outcome {
@@ -560,12 +670,14 @@ fn demo(out_dir: &Path) -> Result<Outcome> {
         .flat_map(|i| i.competencies.iter().map(|c| c.id.as_str()))
         .collect();
     eprintln!(
-        "Demo: {} items of a sample quarter, {} mapped to {} of {} competencies.\n  brag document:       {}\n  classified snapshot: {}",
+        "Demo: {} items of a sample quarter, {} mapped to {} of {} competencies.\n  brag document:       {}\n  classified snapshot: {}\nCurate the draft with `gl-evidence review {}` (or `curate`), then `gl-evidence report {}`.",
         snapshot.items.len(),
         matched,
         competencies.len(),
         framework.competencies.len(),
         brag_path.display(),
+        snapshot_path.display(),
+        snapshot_path.display(),
         snapshot_path.display()
     );
     Ok(Outcome::Complete)

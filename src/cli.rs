@@ -22,6 +22,8 @@ Examples:
   gl-evidence merge shard-*.json --out team.json
   gl-evidence brag --user alice --quarter 2026Q3 --publish issue:my-org/brag-docs
   gl-evidence explain alice.json https://gitlab.com/group/project/-/merge_requests/12
+  gl-evidence curate alice.json --highlight URL --note URL \"Cut p99 latency by 30%\"
+  gl-evidence review alice.json                           # walk the items, one key per edit
   gl-evidence framework
   gl-evidence brag --user alice --quarter 2026Q3 --format html --out brag.html --email alice@example.com
   gl-evidence send team.html --to manager@example.com --subject \"Team evidence, Q3\"
@@ -106,6 +108,13 @@ pub enum Command {
         after_help = "Example:\n  gl-evidence merge shards/*.json --out team.json\n\nItems harvested twice are kept once (the copy GitLab updated last); the merged snapshot is\nunclassified: `report` classifies it. Exit code 3 when a source of an input did not complete."
     )]
     Merge(MergeArgs),
+    /// Edit the draft: hide, highlight, annotate items or change their competencies. The edits
+    /// go to a curation file that every later run applies.
+    #[command(after_help = CURATE_HELP)]
+    Curate(CurateArgs),
+    /// Walk through a snapshot's items in the terminal and curate them, one key per edit.
+    #[command(after_help = REVIEW_HELP)]
+    Review(ReviewArgs),
     /// Show, for one item of a snapshot, the rules that fired and why, and those that nearly did.
     #[command(
         after_help = "Example:\n  gl-evidence explain alice.json https://gitlab.com/gitlab-org/gitlab/-/merge_requests/1234"
@@ -127,6 +136,26 @@ pub enum Command {
     #[command(after_help = "Example:\n  gl-evidence init --path ./gl-evidence.toml")]
     Init(InitArgs),
 }
+
+const CURATE_HELP: &str = "\
+URL is an item's web URL as reports show it (or its id). Every flag can be repeated.
+The curation file is --curation FILE, else the config's curation.file, else SNAPSHOT's name
+with .curation.toml beside it (alice.json → alice.curation.toml). Without edits, curate lists it.
+
+Examples:
+  gl-evidence curate alice.json --highlight https://gitlab.com/g/p/-/merge_requests/12 \\
+      --note https://gitlab.com/g/p/-/merge_requests/12 \"Cut p99 latency by 30%\"
+  gl-evidence curate alice.json --hide https://gitlab.com/g/p/-/issues/7
+  gl-evidence curate alice.json --add URL credibility-3 --remove URL accountability-1
+  gl-evidence curate alice.json                 # list the curation";
+
+const REVIEW_HELP: &str = "\
+Keys: h hide · l or * highlight · n note · a add competency · r remove competency ·
+space or enter next · p previous · q quit. Every change is saved at once to the curation file
+(the same one `curate` uses). Needs a terminal; in scripts use `gl-evidence curate`.
+
+Example:
+  gl-evidence review alice.json";
 
 /// The reporting period: explicit dates or a quarter.
 #[derive(Debug, Args)]
@@ -209,9 +238,76 @@ pub struct ClassifyArgs {
     pub snapshot: PathBuf,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub curation: CurationArgs,
     /// Where to write the classified snapshot (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// Which curation file a report applies.
+#[derive(Debug, Args)]
+pub struct CurationArgs {
+    /// Curation file to apply (hidden, highlighted and annotated items, edited competencies).
+    /// Default: the config's curation.file, else the snapshot's name with .curation.toml beside
+    /// it (SNAPSHOT, or --snapshot-out). Team reports use only this flag, never a default.
+    #[arg(long, value_name = "FILE")]
+    pub curation: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CurateArgs {
+    /// The snapshot whose items you curate (harvested or classified).
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: PathBuf,
+    /// The curation file to edit (created if needed).
+    #[arg(long, value_name = "FILE")]
+    pub curation: Option<PathBuf>,
+    /// Leave the item out of reports; they say how many items were hidden.
+    #[arg(long, value_name = "URL")]
+    pub hide: Vec<String>,
+    /// Show a hidden item again.
+    #[arg(long, value_name = "URL")]
+    pub unhide: Vec<String>,
+    /// Put the item first in its competencies and in the summary.
+    #[arg(long, value_name = "URL")]
+    pub highlight: Vec<String>,
+    /// Undo --highlight.
+    #[arg(long, value_name = "URL")]
+    pub unhighlight: Vec<String>,
+    /// A note shown under the item: the impact, the context (replaces an earlier note).
+    #[arg(long, num_args = 2, value_names = ["URL", "TEXT"], allow_hyphen_values = true)]
+    pub note: Vec<String>,
+    /// Remove the item's note.
+    #[arg(long, value_name = "URL")]
+    pub clear_note: Vec<String>,
+    /// The item evidences this competency, whatever the rules say.
+    #[arg(long, num_args = 2, value_names = ["URL", "ID"])]
+    pub add: Vec<String>,
+    /// The item does not evidence this competency, whatever the rules say.
+    #[arg(long, num_args = 2, value_names = ["URL", "ID"])]
+    pub remove: Vec<String>,
+    /// Undo --add or --remove: the rules decide about this competency again.
+    #[arg(long, num_args = 2, value_names = ["URL", "ID"])]
+    pub reset: Vec<String>,
+    /// Drop every edit of the item.
+    #[arg(long, value_name = "URL")]
+    pub clear: Vec<String>,
+    /// A career framework file instead of the built-in one (competency ids are checked against it).
+    #[arg(long, value_name = "FILE")]
+    pub framework: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The snapshot whose items you review (classified first if it is not).
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: PathBuf,
+    /// The curation file to edit (created if needed).
+    #[arg(long, value_name = "FILE")]
+    pub curation: Option<PathBuf>,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +345,8 @@ pub struct ReportArgs {
     pub render: RenderArgs,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub curation: CurationArgs,
     /// Team reports: a snapshot of an earlier period, to show the change since then.
     #[arg(long, value_name = "PREVIOUS_SNAPSHOT")]
     pub compare: Option<PathBuf>,
@@ -272,6 +370,8 @@ pub struct TeamArgs {
     pub render: RenderArgs,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub curation: CurationArgs,
     /// A snapshot of an earlier period: show the change since then, per person and area.
     #[arg(long, value_name = "PREVIOUS_SNAPSHOT")]
     pub compare: Option<PathBuf>,
@@ -304,6 +404,8 @@ pub struct BragArgs {
     pub render: RenderArgs,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub curation: CurationArgs,
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
@@ -434,6 +536,7 @@ impl Cli {
             Command::Classify(a) => Action::Classify {
                 snapshot: a.snapshot,
                 mapping: a.mapping.into(),
+                curation: a.curation.curation,
                 out: a.out,
             },
             Command::Report(a) => Action::Report {
@@ -441,6 +544,7 @@ impl Cli {
                 kind: a.kind.into(),
                 render: a.render.into(),
                 mapping: a.mapping.into(),
+                curation: a.curation.curation,
                 compare: a.compare,
                 include_confidential: a.include_confidential,
                 publish: a.publish,
@@ -450,6 +554,7 @@ impl Cli {
                 period: a.period.into(),
                 render: a.render.into(),
                 mapping: a.mapping.into(),
+                curation: a.curation.curation,
                 snapshot_out: a.snapshot_out,
                 compare: a.compare,
                 include_confidential: a.include_confidential,
@@ -461,6 +566,7 @@ impl Cli {
                 period: a.period.into(),
                 render: a.render.into(),
                 mapping: a.mapping.into(),
+                curation: a.curation.curation,
                 snapshot_out: a.snapshot_out,
                 email: a.email,
                 publish: a.publish,
@@ -470,6 +576,17 @@ impl Cli {
                 to: a.to,
                 subject: a.subject,
                 attach: a.attach,
+            },
+            Command::Curate(a) => Action::Curate {
+                edits: a.edits(),
+                snapshot: a.snapshot,
+                curation: a.curation,
+                framework: a.framework,
+            },
+            Command::Review(a) => Action::Review {
+                snapshot: a.snapshot,
+                curation: a.curation,
+                mapping: a.mapping.into(),
             },
             Command::Explain(a) => Action::Explain {
                 snapshot: a.snapshot,
@@ -494,6 +611,31 @@ impl Cli {
             },
         };
         (global, action)
+    }
+}
+
+impl CurateArgs {
+    /// The edits, with `--note URL TEXT` and `--add URL ID` paired up.
+    fn edits(&self) -> crate::curation::Edits {
+        // clap's `num_args = 2` guarantees whole pairs.
+        let pairs = |values: &[String]| -> Vec<(String, String)> {
+            values
+                .chunks_exact(2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect()
+        };
+        crate::curation::Edits {
+            hide: self.hide.clone(),
+            unhide: self.unhide.clone(),
+            highlight: self.highlight.clone(),
+            unhighlight: self.unhighlight.clone(),
+            note: pairs(&self.note),
+            clear_note: self.clear_note.clone(),
+            add: pairs(&self.add),
+            remove: pairs(&self.remove),
+            reset: pairs(&self.reset),
+            clear: self.clear.clone(),
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub struct Config {
     pub classify: ClassifyConfig,
     pub report: ReportConfig,
     pub email: crate::email::EmailConfig,
+    pub curation: CurationConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +129,13 @@ pub struct ReportConfig {
     pub templates_dir: Option<PathBuf>,
 }
 
+/// The person's own curation file, for brag documents (see `crate::curation`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CurationConfig {
+    pub file: Option<PathBuf>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -141,6 +149,7 @@ impl Default for Config {
             classify: ClassifyConfig::default(),
             report: ReportConfig::default(),
             email: crate::email::EmailConfig::default(),
+            curation: CurationConfig::default(),
         }
     }
 }

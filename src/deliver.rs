@@ -29,6 +29,10 @@ pub fn write_file(path: &Path, contents: &str) -> Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(contents.as_bytes())?;
         file.sync_all()?;
+        // A replaced file keeps its permissions: a private file stays private.
+        if let Ok(previous) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temp, previous.permissions())?;
+        }
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
@@ -70,6 +74,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("report.md")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.toml");
+        write_file(&path, "one").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_file(&path, "two").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
     }
 
     #[test]

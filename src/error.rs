@@ -2,6 +2,7 @@
 
 use crate::classify::ClassifyError;
 use crate::config::ConfigError;
+use crate::curation::CurationError;
 use crate::framework::FrameworkError;
 use crate::harvest::HarvestError;
 use crate::merge::MergeError;
@@ -35,6 +36,8 @@ pub enum Error {
     #[error(transparent)]
     Publish(#[from] crate::deliver::publish::PublishError),
     #[error(transparent)]
+    Curation(#[from] CurationError),
+    #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
     #[error("cannot write {path}: {source}")]
     Write {
@@ -56,6 +59,7 @@ impl Error {
             | Error::Report(_)
             | Error::Evaluate(_)
             | Error::Merge(_) => 2,
+            Error::Curation(e) => e.exit_code(),
             Error::Harvest(_) | Error::Write { .. } | Error::Publish(_) => 1,
             Error::Email(e) => e.exit_code(),
         }

@@ -4,15 +4,17 @@
 //! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
 //! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
 //! writing the result (to files, or to GitLab as an issue) and [`email`] sending it. [`merge`]
-//! puts snapshots of one instance and
-//! period together, such as the [`shard`]s of a harvest split across parallel CI jobs.
-//! [`app`] runs the subcommands on plain options that [`cli`] builds from flags;
-//! `main.rs` only parses, runs and maps errors to exit codes.
+//! puts snapshots of one instance and period together, such as the [`shard`]s of a harvest
+//! split across parallel CI jobs. [`curation`] lays a person's edits (hidden, highlighted,
+//! notes, competencies) over a classified snapshot before it is reported. [`app`] runs the
+//! subcommands on plain options that [`cli`] builds from flags; `main.rs` only parses, runs and
+//! maps errors to exit codes.
 
 pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod curation;
 pub mod deliver;
 pub mod email;
 pub mod error;

@@ -314,6 +314,8 @@ impl RuleSet {
             let mut say = |problem: String| problems.push(format!("{at}: {problem}"));
             if rule.id.trim().is_empty() {
                 say("has an empty `id`".to_string());
+            } else if rule.id == crate::model::CURATED_RULE {
+                say("the id `curated` is reserved for the competencies a person sets in a curation file: rename the rule".to_string());
             } else if !seen.insert(rule.id.as_str()) {
                 say("the id is used by an earlier rule too: rule ids must be unique".to_string());
             }
@@ -471,6 +473,8 @@ pub fn classify(
     let compiled = CompiledSet::new(rules);
     for item in &mut snapshot.items {
         item.competencies = compiled.classify(item);
+        // The rules' answer only: a curation file is applied on top (`crate::curation::apply`).
+        item.curation = None;
     }
     snapshot.classification = Some(Classification {
         framework: framework.id.clone(),

@@ -7,6 +7,6 @@ mod snapshot;
 
 pub use period::{Period, PeriodError};
 pub use snapshot::{
-    Classification, CompetencyMatch, Item, ItemKind, Role, Snapshot, SnapshotError, Source,
-    SourceStatus, Subject, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
+    Classification, CompetencyMatch, Item, ItemCuration, ItemKind, Role, Snapshot, SnapshotError,
+    Source, SourceStatus, Subject, CURATED_RULE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
 };

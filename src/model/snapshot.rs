@@ -305,6 +305,9 @@ pub struct Item {
     /// Added by `classify`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub competencies: Vec<CompetencyMatch>,
+    /// What a person decided about the item, from a curation file (see `crate::curation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curation: Option<ItemCuration>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -348,6 +351,7 @@ impl Item {
             ends_at: None,
             duration_hours: None,
             competencies: Vec::new(),
+            curation: None,
             extra: BTreeMap::new(),
         }
     }
@@ -369,6 +373,29 @@ pub struct CompetencyMatch {
     pub rule: String,
     #[serde(default)]
     pub reasons: Vec<String>,
+}
+
+/// The `rule` of a competency match a person set in a curation file, not a rule.
+pub const CURATED_RULE: &str = "curated";
+
+/// A person's edits to one item, as applied to a snapshot. Competencies they added are in the
+/// item's `competencies` under the rule `curated`; the rules' matches they removed or replaced
+/// are kept here, so that applying a changed curation file restores them without classifying
+/// again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ItemCuration {
+    /// Left out of reports (and counted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+    /// Leads its competency sections and the summary.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub highlight: bool,
+    /// The person's words: the impact, the context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The rules' matches the person removed, or replaced by their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<CompetencyMatch>,
 }
 
 /// Which framework and rules classified a snapshot.

@@ -102,11 +102,12 @@ fn row(
     out.push_str("\r\n");
 }
 
-/// `username,name,date,kind,role,title,url,project,confidential,competencies,best_score`: one row
-/// per item shown, competency ids space-separated, best first.
+/// `username,name,date,kind,role,title,url,project,confidential,competencies,best_score,
+/// highlight,note`: one row per item shown (items hidden in the curation file are not),
+/// competency ids space-separated, best first; `highlight` and `note` from the curation file.
 pub(super) fn brag(scope: &Scope<'_>) -> String {
     let mut out = String::from(
-        "username,name,date,kind,role,title,url,project,confidential,competencies,best_score\r\n",
+        "username,name,date,kind,role,title,url,project,confidential,competencies,best_score,highlight,note\r\n",
     );
     for (username, name) in subjects(scope.snapshot) {
         let name = display_name(&username, name.as_deref());
@@ -137,6 +138,8 @@ pub(super) fn brag(scope: &Scope<'_>) -> String {
             if let Some(best) = matches.first() {
                 let _ = write!(out, "{:.2}", best.score);
             }
+            out.push_str(if view.highlight { ",true," } else { ",false," });
+            out.push_str(&csv_field(view.note.as_deref().unwrap_or("")));
             out.push_str("\r\n");
         }
     }

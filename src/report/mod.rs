@@ -17,6 +17,8 @@ mod team_view;
 mod view;
 
 #[cfg(test)]
+mod curation_tests;
+#[cfg(test)]
 mod team_tests;
 #[cfg(test)]
 mod tests;
@@ -469,19 +471,24 @@ fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, Repor
     Ok(found)
 }
 
-/// The brag JSON: the classified snapshot, less the items the audience may not see; the number
-/// left out is recorded as `hidden_confidential` so a reader knows the list is not complete.
+/// The brag JSON: the classified snapshot, less the items the audience may not see and those
+/// hidden in the curation file; the numbers left out are recorded as `hidden_confidential` and
+/// `hidden_curated` so a reader knows the list is not complete.
 fn brag_json(snapshot: &Snapshot, scope: &view::Scope<'_>) -> String {
     let hidden = scope.hidden_total();
-    if hidden == 0 {
+    let curated = scope.hidden_curated_total();
+    if hidden == 0 && curated == 0 {
         return snapshot.to_json();
     }
     let mut shown = snapshot.clone();
-    shown.items.retain(|i| !i.confidential);
-    shown.extra.insert(
-        "hidden_confidential".into(),
-        serde_json::Value::from(hidden),
-    );
+    shown.items = scope.items().cloned().collect();
+    for (key, count) in [("hidden_confidential", hidden), ("hidden_curated", curated)] {
+        if count > 0 {
+            shown
+                .extra
+                .insert(key.into(), serde_json::Value::from(count));
+        }
+    }
     shown.to_json()
 }
 

@@ -394,9 +394,9 @@ fn brag_honours_the_audience_option_too() {
         .render(ReportKind::Brag, Format::Csv, &s, &framework())
         .unwrap();
     assert!(all.starts_with(
-        "username,name,date,kind,role,title,url,project,confidential,competencies,best_score\r\n"
+        "username,name,date,kind,role,title,url,project,confidential,competencies,best_score,highlight,note\r\n"
     ));
-    assert!(all.contains(",issue,author,Mentoring plan for a teammate (confidential),https://gitlab.example.com/gitlab-com/runbooks/-/merge_requests/9,gitlab-com/runbooks,true,team-building-4,0.90\r\n"), "{all}");
+    assert!(all.contains(",issue,author,Mentoring plan for a teammate (confidential),https://gitlab.example.com/gitlab-com/runbooks/-/merge_requests/9,gitlab-com/runbooks,true,team-building-4,0.90,false,\r\n"), "{all}");
 }
 
 // ---- HTML ----

@@ -636,10 +636,12 @@ fn top_evidence(area: Option<&AreaEvidence>) -> Vec<TopEvidence> {
         }
     }
     let mut top: Vec<TopEvidence> = by_item.into_values().collect();
+    // Highlights lead, then the strongest evidence.
     top.sort_by(|a, b| {
-        b.score
-            .partial_cmp(&a.score)
-            .unwrap_or(Ordering::Equal)
+        b.item
+            .highlight
+            .cmp(&a.item.highlight)
+            .then_with(|| b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal))
             .then_with(|| super::view::by_date(&a.item, &b.item))
     });
     top.truncate(TOP_PER_AREA);
@@ -918,6 +920,8 @@ pub struct TeamOverview<'v> {
     pub classified: bool,
     pub include_confidential: bool,
     pub hidden_confidential: usize,
+    /// Items hidden in the curation file given with `--curation`.
+    pub hidden_curated: usize,
     pub totals: OverviewTotals,
     pub people: Vec<PersonOverview<'v>>,
     /// Framework competencies nobody evidenced.
@@ -945,6 +949,9 @@ pub struct PersonOverview<'v> {
     pub items: usize,
     pub by_kind: BTreeMap<ItemKind, usize>,
     pub hidden_confidential: usize,
+    pub hidden_curated: usize,
+    /// Items highlighted in the curation file, with their notes.
+    pub highlights: Vec<HighlightOverview<'v>>,
     pub competencies_evidenced: usize,
     pub moderate_plus: usize,
     /// Area ids, strongest first.
@@ -954,6 +961,13 @@ pub struct PersonOverview<'v> {
     pub warnings: &'v [Warning],
     pub notices: &'v [Warning],
     pub change: Option<&'v PersonChange>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HighlightOverview<'v> {
+    pub title: &'v str,
+    pub url: &'v str,
+    pub note: Option<&'v str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -990,6 +1004,7 @@ impl TeamView {
             classified: h.classified,
             include_confidential: h.include_confidential,
             hidden_confidential: h.hidden_confidential,
+            hidden_curated: h.hidden_curated,
             totals: OverviewTotals {
                 people: self.people.len(),
                 items: self.total_items,
@@ -1048,6 +1063,16 @@ impl PersonTeam {
             items: p.total,
             by_kind: p.totals.iter().map(|k| (k.kind, k.count)).collect(),
             hidden_confidential: p.hidden_confidential,
+            hidden_curated: p.hidden_curated,
+            highlights: p
+                .highlights
+                .iter()
+                .map(|i| HighlightOverview {
+                    title: &i.title,
+                    url: &i.url,
+                    note: i.note.as_deref(),
+                })
+                .collect(),
             competencies_evidenced: p.competencies_evidenced,
             moderate_plus: self.moderate_plus,
             strongest_areas: self.strongest_areas.iter().map(|a| a.id.as_str()).collect(),

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::classify::Strength;
 use crate::framework::Framework;
-use crate::model::{CompetencyMatch, Item, ItemKind, Role, Snapshot, Source, SourceStatus};
+use crate::model::{
+    CompetencyMatch, Item, ItemKind, Role, Snapshot, Source, SourceStatus, CURATED_RULE,
+};
 
 /// Data for `brag.md`: one section per subject.
 #[derive(Debug, Serialize)]
@@ -45,6 +47,8 @@ pub struct Header {
     pub include_confidential: bool,
     /// Confidential items left out, for all subjects (0 when they are included).
     pub hidden_confidential: usize,
+    /// Items hidden in the curation file, for all subjects.
+    pub hidden_curated: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +143,10 @@ pub struct PersonHeader {
     pub notices: Vec<Warning>,
     /// This person's confidential items left out of the report (0 when they are included).
     pub hidden_confidential: usize,
+    /// This person's items hidden in the curation file.
+    pub hidden_curated: usize,
+    /// This person's items highlighted in the curation file, by date.
+    pub highlights: Vec<ItemView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -192,6 +200,10 @@ pub struct ItemView {
     pub confidential: bool,
     /// Reviews only: "approved, 7 comments".
     pub role_detail: Option<String>,
+    /// Highlighted in the curation file: leads its lists.
+    pub highlight: bool,
+    /// The curation file's note on the item, on one line.
+    pub note: Option<String>,
     /// The kind and what matters about it: "review: approved, 7 comments",
     /// "merge request: +120/-14", "incident: severity 2".
     pub detail: String,
@@ -208,6 +220,8 @@ pub struct Evidence {
     pub reasons: Vec<String>,
     /// The reasons joined with "; ".
     pub why: String,
+    /// Set by a person in the curation file, not by a rule.
+    pub curated: bool,
 }
 
 /// Totals labels for a kind: (singular, plural).
@@ -253,7 +267,7 @@ pub(super) fn brag(scope: &Scope<'_>, framework: &Framework) -> BragView {
                 .filter(|i| i.competencies.is_empty())
                 .map(|i| item_view(i))
                 .collect();
-            unmatched.sort_by(by_date);
+            unmatched.sort_by(|a, b| b.highlight.cmp(&a.highlight).then_with(|| by_date(a, b)));
             SubjectBrag {
                 person,
                 areas,
@@ -269,7 +283,8 @@ pub(super) fn brag(scope: &Scope<'_>, framework: &Framework) -> BragView {
 }
 
 /// What a report may show: the snapshot's items, less the confidential ones when the audience
-/// may not see them, grouped by subject once so that every view reads them cheaply.
+/// may not see them and those hidden in the curation file, grouped by subject once so that
+/// every view reads them cheaply.
 pub(super) struct Scope<'s> {
     pub snapshot: &'s Snapshot,
     pub include_confidential: bool,
@@ -277,15 +292,25 @@ pub(super) struct Scope<'s> {
     by_subject: HashMap<&'s str, Vec<&'s Item>>,
     /// Confidential items left out, per subject.
     hidden: HashMap<&'s str, usize>,
+    /// Items hidden in the curation file (and not already left out as confidential), per subject.
+    hidden_curated: HashMap<&'s str, usize>,
+}
+
+/// Hidden in the curation file.
+fn curated_hidden(item: &Item) -> bool {
+    item.curation.as_ref().is_some_and(|c| c.hidden)
 }
 
 impl<'s> Scope<'s> {
     pub fn new(snapshot: &'s Snapshot, include_confidential: bool) -> Self {
         let mut by_subject: HashMap<&str, Vec<&Item>> = HashMap::new();
         let mut hidden: HashMap<&str, usize> = HashMap::new();
+        let mut hidden_curated: HashMap<&str, usize> = HashMap::new();
         for item in &snapshot.items {
             if item.confidential && !include_confidential {
                 *hidden.entry(item.subject.as_str()).or_default() += 1;
+            } else if curated_hidden(item) {
+                *hidden_curated.entry(item.subject.as_str()).or_default() += 1;
             } else {
                 by_subject
                     .entry(item.subject.as_str())
@@ -298,6 +323,7 @@ impl<'s> Scope<'s> {
             include_confidential,
             by_subject,
             hidden,
+            hidden_curated,
         }
     }
 
@@ -311,7 +337,7 @@ impl<'s> Scope<'s> {
         self.snapshot
             .items
             .iter()
-            .filter(|i| self.include_confidential || !i.confidential)
+            .filter(|i| (self.include_confidential || !i.confidential) && !curated_hidden(i))
     }
 
     pub fn hidden_of(&self, username: &str) -> usize {
@@ -320,6 +346,14 @@ impl<'s> Scope<'s> {
 
     pub fn hidden_total(&self) -> usize {
         self.hidden.values().sum()
+    }
+
+    pub fn hidden_curated_of(&self, username: &str) -> usize {
+        self.hidden_curated.get(username).copied().unwrap_or(0)
+    }
+
+    pub fn hidden_curated_total(&self) -> usize {
+        self.hidden_curated.values().sum()
     }
 }
 
@@ -347,6 +381,7 @@ pub(super) fn header(scope: &Scope<'_>, framework: &Framework) -> Header {
         multiple_subjects: subjects(snapshot).len() > 1,
         include_confidential: scope.include_confidential,
         hidden_confidential: scope.hidden_total(),
+        hidden_curated: scope.hidden_curated_total(),
     }
 }
 
@@ -437,6 +472,12 @@ pub(super) fn person_header(
         .flat_map(|i| i.competencies.iter().map(|m| m.id.as_str()))
         .filter(|id| index.position.contains_key(id))
         .collect();
+    let mut highlights: Vec<ItemView> = items
+        .iter()
+        .filter(|i| i.curation.as_ref().is_some_and(|c| c.highlight))
+        .map(|i| item_view(i))
+        .collect();
+    highlights.sort_by(by_date);
     PersonHeader {
         username: username.to_string(),
         display_name: display_name(username, name.as_deref()),
@@ -448,6 +489,8 @@ pub(super) fn person_header(
         warnings,
         notices,
         hidden_confidential: scope.hidden_of(username),
+        hidden_curated: scope.hidden_curated_of(username),
+        highlights,
     }
 }
 
@@ -512,10 +555,12 @@ pub(super) fn evidence_by_area(index: &FrameworkIndex<'_>, items: &[&Item]) -> V
             .values()
             .map(|(item, m)| evidence_view(item, m))
             .collect();
+        // Highlights lead, then the strongest evidence.
         items.sort_by(|a, b| {
-            b.score
-                .partial_cmp(&a.score)
-                .unwrap_or(Ordering::Equal)
+            b.item
+                .highlight
+                .cmp(&a.item.highlight)
+                .then_with(|| b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal))
                 .then_with(|| by_date(&a.item, &b.item))
         });
         CompetencyEvidence {
@@ -606,6 +651,7 @@ pub(super) fn evidence_view(item: &Item, m: &CompetencyMatch) -> Evidence {
         rule: m.rule.clone(),
         reasons: m.reasons.clone(),
         why: m.reasons.join("; "),
+        curated: m.rule == CURATED_RULE,
     }
 }
 
@@ -673,6 +719,13 @@ pub(super) fn item_view(item: &Item) -> ItemView {
         state: item.state.clone(),
         confidential: item.confidential,
         role_detail,
+        highlight: item.curation.as_ref().is_some_and(|c| c.highlight),
+        note: item
+            .curation
+            .as_ref()
+            .and_then(|c| c.note.as_deref())
+            .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|n| !n.is_empty()),
         detail,
     }
 }

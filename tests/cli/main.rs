@@ -13,7 +13,9 @@
 //! - `merge`: `harvest --shard N/M` and `merge`, a team harvested in slices and put together.
 //! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
 //! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
+//! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
 
+mod curation;
 mod email;
 mod epics;
 mod errors;

@@ -91,6 +91,20 @@ impl TestEnv {
         cmd
     }
 
+    /// The same sealed environment as [`TestEnv::command`], as a plain `std::process::Command`
+    /// (for driving the binary in a pseudo-terminal).
+    pub fn std_command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gl-evidence"));
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", self.path("home"))
+            .env("XDG_CONFIG_HOME", self.path("xdg"))
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
     /// The binary pointed at `fake` with the right token, the fast config and no progress bars;
     /// append the subcommand and its arguments.
     pub fn gl(&self, fake: &FakeGitlab) -> Command {
