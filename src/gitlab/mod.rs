@@ -1,6 +1,7 @@
 //! The one HTTP client for GitLab: authentication, REST paging, GraphQL, retries, rate limits and
 //! bounded concurrency. It knows nothing of evidence items; `harvest` turns its answers into items.
 
+mod budget;
 mod error;
 pub mod graphql;
 mod issues;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{RequestBuilder, StatusCode};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::Secret;
@@ -63,8 +64,8 @@ struct Inner {
     permits: Semaphore,
     retry: RetryPolicy,
     timeout: Duration,
-    /// Set when GitLab's rate-limit budget runs low: no request starts before it.
-    not_before: Mutex<Option<Instant>>,
+    /// What is left of GitLab's rate limit, shared by every request.
+    budget: std::sync::Mutex<budget::Budget>,
 }
 
 enum Auth {
@@ -106,7 +107,7 @@ impl Client {
                 permits: Semaphore::new(options.concurrency.max(1)),
                 retry: options.retry,
                 timeout: options.timeout,
-                not_before: Mutex::new(None),
+                budget: std::sync::Mutex::new(budget::Budget::default()),
             }),
         })
     }
@@ -174,14 +175,14 @@ impl Client {
         let policy = &self.inner.retry;
         let mut attempt = 0u32;
         loop {
-            self.wait_for_pacing().await;
-            let outcome = {
+            let (outcome, number) = {
                 let _permit = self
                     .inner
                     .permits
                     .acquire()
                     .await
                     .expect("semaphore never closed");
+                let number = self.take_budget().await;
                 counter.bump();
                 let started = Instant::now();
                 let result = build().send().await;
@@ -204,11 +205,11 @@ impl Client {
                         Err(e)
                     }
                 };
-                response
+                (response, number)
             };
             let (retryable, wait) = match outcome {
                 Ok((status, headers, body)) => {
-                    self.note_rate_limit(&headers).await;
+                    self.budget().observe(number, &headers, Instant::now());
                     let error = match body {
                         Ok(body) if status.is_success() => match decode(&body) {
                             Ok(value) => return Ok((value, headers)),
@@ -221,7 +222,10 @@ impl Client {
                         },
                     };
                     let wait = if status == StatusCode::TOO_MANY_REQUESTS {
-                        policy.rate_limited_wait(&headers, attempt, SystemTime::now())
+                        let wait = policy.rate_limited_wait(&headers, attempt, SystemTime::now());
+                        // Everything else waits too, rather than be refused in turn.
+                        self.budget().refused(wait, Instant::now());
+                        wait
                     } else {
                         policy.backoff(attempt)
                     };
@@ -259,27 +263,26 @@ impl Client {
         }
     }
 
-    async fn wait_for_pacing(&self) {
-        let until = *self.inner.not_before.lock().await;
-        if let Some(until) = until {
-            let now = Instant::now();
-            if until > now {
-                tokio::time::sleep(until - now).await;
-            }
-        }
+    fn budget(&self) -> std::sync::MutexGuard<'_, budget::Budget> {
+        // A poisoned lock only means a panic elsewhere: the counts are still usable.
+        self.inner.budget.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn note_rate_limit(&self, headers: &HeaderMap) {
-        let delay = retry::pacing_delay(headers, SystemTime::now())
-            .map(|d| d.min(self.inner.retry.max_wait));
-        let mut not_before = self.inner.not_before.lock().await;
-        *not_before = delay.map(|d| {
-            tracing::debug!(
-                "rate-limit budget low: pacing requests {} ms apart",
-                d.as_millis()
-            );
-            Instant::now() + d
-        });
+    /// Waits until GitLab's rate limit allows another request; its number for `observe`.
+    async fn take_budget(&self) -> u64 {
+        loop {
+            let turn = self.budget().take(Instant::now());
+            match turn {
+                budget::Turn::Go(number) => return number,
+                budget::Turn::Wait(wait) => {
+                    tracing::debug!(
+                        "rate limit: holding the next request back {} ms",
+                        wait.as_millis()
+                    );
+                    tokio::time::sleep(wait.min(self.inner.retry.max_wait)).await;
+                }
+            }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! When to retry a request and how long to wait: exponential backoff with full jitter, GitLab's
-//! `Retry-After` / `RateLimit-Reset` honoured, and pacing as `RateLimit-Remaining` runs low.
+//! When to retry a request and how long to wait: exponential backoff with full jitter, and
+//! GitLab's `Retry-After` / `RateLimit-Reset` honoured (pacing before a limit is reached is
+//! [`super::budget`]'s).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -55,18 +56,6 @@ fn until_reset(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(Duration::from_secs(reset.saturating_sub(now)))
 }
 
-/// How long to hold back the next request so the remaining budget lasts until the reset:
-/// nothing while more than a tenth of the limit remains.
-pub fn pacing_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let limit = header_u64(headers, "ratelimit-limit")?;
-    let remaining = header_u64(headers, "ratelimit-remaining")?;
-    if limit == 0 || remaining * 10 > limit {
-        return None;
-    }
-    let window = until_reset(headers, now)?;
-    Some(window / (remaining.max(1) as u32))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,28 +101,5 @@ mod tests {
         assert_eq!(p.rate_limited_wait(&h, 0, now), Duration::from_secs(10));
         let wait = p.rate_limited_wait(&HeaderMap::new(), 2, now);
         assert!(wait <= Duration::from_millis(400));
-    }
-
-    #[test]
-    fn pacing_starts_when_a_tenth_remains() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let plenty = headers(&[
-            ("ratelimit-limit", "2000"),
-            ("ratelimit-remaining", "1500"),
-            ("ratelimit-reset", "1060"),
-        ]);
-        assert_eq!(pacing_delay(&plenty, now), None);
-        let low = headers(&[
-            ("ratelimit-limit", "2000"),
-            ("ratelimit-remaining", "20"),
-            ("ratelimit-reset", "1060"),
-        ]);
-        assert_eq!(pacing_delay(&low, now), Some(Duration::from_secs(3)));
-        let none_left = headers(&[
-            ("ratelimit-limit", "2000"),
-            ("ratelimit-remaining", "0"),
-            ("ratelimit-reset", "1060"),
-        ]);
-        assert_eq!(pacing_delay(&none_left, now), Some(Duration::from_secs(60)));
     }
 }

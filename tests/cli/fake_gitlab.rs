@@ -713,6 +713,17 @@ pub struct Faults {
     pub graphql: Option<GraphqlFault>,
     /// The token has `read_api` only: REST writes get `403 insufficient_scope`.
     pub read_only_token: bool,
+    /// Enforce a rate limit on every request, as Rack::Attack does on GitLab.com.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// At most `limit` requests per window of `window_secs`, windows aligned to the epoch (as
+/// Rack::Attack's fixed windows are); more get `429` with `Retry-After` until the next window.
+/// Every answer carries `RateLimit-Limit`, `-Remaining` and `-Reset` for the window.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub limit: usize,
+    pub window_secs: u64,
 }
 
 impl Default for Faults {
@@ -729,6 +740,7 @@ impl Default for Faults {
             hide_totals: false,
             graphql: None,
             read_only_token: false,
+            rate_limit: None,
         }
     }
 }
@@ -754,6 +766,8 @@ pub struct RecordedRequest {
     pub at: Instant,
     /// When its answer was ready (after any injected latency).
     pub done: Instant,
+    /// Under a [`RateLimit`]: the window the request was counted in.
+    pub window: Option<u64>,
 }
 
 impl RecordedRequest {
@@ -812,6 +826,8 @@ struct Traffic {
     requests: Vec<RecordedRequest>,
     /// Requests the faults apply to, so far.
     targeted: usize,
+    /// Under a [`RateLimit`]: the current window's number and the requests counted in it.
+    window: (u64, usize),
 }
 
 impl FakeGitlab {
@@ -987,7 +1003,27 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         (traffic.targeted, traffic.requests.len() + 1)
     };
 
-    let mut answer = if targeted && nth_targeted <= shared.faults.fail_first_n_with_429 {
+    let limited = shared.faults.rate_limit.map(|rate| {
+        let now = Utc::now();
+        let secs = now.timestamp() as u64;
+        let number = secs / rate.window_secs;
+        let reset = (number + 1) * rate.window_secs;
+        let mut traffic = shared.state.lock().unwrap();
+        if traffic.window.0 != number {
+            traffic.window = (number, 0);
+        }
+        let allowed = traffic.window.1 < rate.limit;
+        if allowed {
+            traffic.window.1 += 1;
+        }
+        let remaining = rate.limit - traffic.window.1;
+        // Whole seconds until the window ends, rounded up, as GitLab's Retry-After.
+        let wait = (reset as f64 - now.timestamp_millis() as f64 / 1000.0).ceil() as u64;
+        (allowed, rate.limit, remaining, reset, wait.max(1), number)
+    });
+    let mut answer = if let Some((false, limit, _, reset, wait, _)) = limited {
+        rate_limited(limit, reset, wait)
+    } else if targeted && nth_targeted <= shared.faults.fail_first_n_with_429 {
         too_many_requests(&shared)
     } else if targeted
         && nth_targeted
@@ -1012,6 +1048,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             targeted,
         )
     };
+    if let Some((true, limit, remaining, reset, _, _)) = limited {
+        answer = answer
+            .header("ratelimit-limit", limit.to_string())
+            .header("ratelimit-remaining", remaining.to_string())
+            .header("ratelimit-reset", reset.to_string());
+    }
     if targeted && shared.faults.truncate_body_on_request == Some(nth_targeted) {
         if let Payload::Whole(bytes) = answer.payload {
             answer.payload = Payload::Cut(bytes);
@@ -1036,6 +1078,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         status: answer.status.as_u16(),
         at: arrived,
         done: Instant::now(),
+        window: limited.map(|l| l.5),
     });
     respond(answer, request_count)
 }
@@ -1053,13 +1096,18 @@ fn respond(answer: Answer, request_count: usize) -> Response {
     } else {
         limit.saturating_sub(request_count)
     };
-    builder = builder
-        .header("ratelimit-name", "throttle_authenticated_api")
-        .header("ratelimit-limit", limit.to_string())
-        .header("ratelimit-observed", request_count.min(limit).to_string())
-        .header("ratelimit-remaining", remaining.to_string());
-    if !answer.headers.iter().any(|(n, _)| n == "ratelimit-reset") {
-        builder = builder.header("ratelimit-reset", reset.to_string());
+    let defaults = [
+        ("ratelimit-name", "throttle_authenticated_api".to_string()),
+        ("ratelimit-limit", limit.to_string()),
+        ("ratelimit-observed", request_count.min(limit).to_string()),
+        ("ratelimit-remaining", remaining.to_string()),
+        ("ratelimit-reset", reset.to_string()),
+    ];
+    // An answer's own figures (a rate limit under test, a 429's reset) win.
+    for (name, value) in defaults {
+        if !answer.headers.iter().any(|(n, _)| n == name) {
+            builder = builder.header(name, value);
+        }
     }
     for (name, value) in &answer.headers {
         builder = builder.header(name.as_str(), value.as_str());
@@ -1086,6 +1134,21 @@ fn respond(answer: Answer, request_count: usize) -> Response {
         }
     };
     builder.body(body).expect("response")
+}
+
+/// Refused by a [`RateLimit`]: the window is spent until `reset`.
+fn rate_limited(limit: usize, reset: u64, wait: u64) -> Answer {
+    Answer {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        headers: vec![
+            ("retry-after".to_string(), wait.to_string()),
+            ("ratelimit-limit".to_string(), limit.to_string()),
+            ("ratelimit-remaining".to_string(), "0".to_string()),
+            ("ratelimit-reset".to_string(), reset.to_string()),
+        ],
+        content_type: "text/plain",
+        payload: Payload::Whole(b"Retry later\n".to_vec()),
+    }
 }
 
 fn too_many_requests(shared: &Shared) -> Answer {

@@ -322,3 +322,67 @@ fn graphql_partial_data_is_a_partial_harvest() {
         troubled[0]
     );
 }
+
+/// GitLab.com's limits scaled down: 10 requests per 2-second window is 300 a minute. Three
+/// people's quarter takes several windows; the client learns the limit from the answers'
+/// `RateLimit-*` headers and must never be refused.
+#[test]
+fn a_rate_limited_instance_is_never_pushed_past_its_limit() {
+    use crate::fake_gitlab::RateLimit;
+    let people = ["--user", "alice", "--user", "bob", "--user", "carol"];
+    let harvest_from = |env: &TestEnv, fake: &FakeGitlab| {
+        run(env
+            .gl(fake)
+            .arg("harvest")
+            .args(people)
+            .args(["--quarter", "2026Q3", "--out"])
+            .arg(env.path("snapshot.json")))
+    };
+    let free_env = TestEnv::new();
+    let free = FakeGitlab::start(scenario::team(), Faults::default());
+    harvest_from(&free_env, &free).success();
+    let want = item_keys(&read_snapshot(&free_env.path("snapshot.json")));
+
+    let env = TestEnv::new();
+    let limit = RateLimit {
+        limit: 10,
+        window_secs: 2,
+    };
+    let fake = FakeGitlab::start(
+        scenario::team(),
+        Faults {
+            rate_limit: Some(limit),
+            ..Faults::default()
+        },
+    );
+    harvest_from(&env, &fake).success();
+    let snapshot = read_snapshot(&env.path("snapshot.json"));
+    assert_eq!(
+        item_keys(&snapshot),
+        want,
+        "the same items as without a limit"
+    );
+    assert_sources_complete(&snapshot);
+
+    let requests = fake.requests();
+    assert!(
+        requests.len() > 2 * limit.limit,
+        "the run must span several windows to test anything: {} requests",
+        requests.len()
+    );
+    let refused = requests.iter().filter(|r| r.status == 429).count();
+    assert_eq!(refused, 0, "requests refused for going over the limit");
+    let mut per_window: BTreeMap<u64, usize> = BTreeMap::new();
+    for r in &requests {
+        *per_window.entry(r.window.expect("counted")).or_default() += 1;
+    }
+    let busiest = per_window.values().copied().max().unwrap_or(0);
+    eprintln!(
+        "rate limit {} per {} s: {} requests over {} windows, at most {busiest} in one",
+        limit.limit,
+        limit.window_secs,
+        requests.len(),
+        per_window.len()
+    );
+    assert!(busiest <= limit.limit);
+}
