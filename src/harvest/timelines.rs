@@ -3,7 +3,7 @@
 //! GitLab lists timeline events per incident only (`project.incidentManagementTimelineEvents`,
 //! GitLab 15.2+, every tier), and writing one leaves no trace in the user's events. So the
 //! projects where incidents are handled are read whole: their incidents active in the period,
-//! then the timelines of ten incidents per request. A project is read once per run, however
+//! then the timelines of twenty incidents per request. A project is read once per run, however
 //! many subjects ask for it, and each subject then counts their own entries.
 
 use std::collections::{BTreeSet, HashMap};
@@ -21,8 +21,13 @@ use super::issues::IssueRecord;
 use super::paging::{paginate, Page};
 use super::shared::OncePerRun;
 
-/// Incidents whose timelines one request reads (the slots of `incident_timeline_events.graphql`).
-const SLOTS: usize = 10;
+/// Incidents whose timelines one request reads at most (the slots of
+/// `incident_timeline_events.graphql`); fewer if GitLab finds that too complex.
+const SLOTS: usize = 20;
+
+/// Fewest slots and smallest page tried when GitLab finds the query too complex.
+const MIN_SLOTS: usize = 5;
+const MIN_PAGE_SIZE: i64 = 10;
 
 /// Said when the instance predates timeline events.
 pub(crate) const UNAVAILABLE: &str = "this GitLab instance has no incident timeline events (GitLab 15.2 or newer has them): incidents are found by authorship, assignment and comments only";
@@ -190,8 +195,8 @@ struct Pending {
     after: Option<String>,
 }
 
-/// Every incident's timeline entries (indexed like `incidents`), ten incidents per request, in
-/// rounds: the first page of each, then the next pages of the few that have more.
+/// Every incident's timeline entries (indexed like `incidents`), [`SLOTS`] incidents per
+/// request, in rounds: the first page of each, then the next pages of the few that have more.
 async fn read_timelines(
     client: &Client,
     path: &str,
@@ -208,17 +213,18 @@ async fn read_timelines(
         })
         .collect();
     let mut first = page_size;
+    let mut slots = SLOTS;
     while !pending.is_empty() {
         let answers = join_all(
             pending
-                .chunks(SLOTS)
+                .chunks(slots)
                 .map(|batch| read_batch(client, path, incidents, batch, first, counter)),
         )
         .await;
         let mut next = Vec::new();
         let mut too_complex = false;
         let mut failure = None;
-        for (batch, answer) in pending.chunks(SLOTS).zip(answers) {
+        for (batch, answer) in pending.chunks(slots).zip(answers) {
             match answer {
                 Ok(pages) => {
                     for (slot, page) in batch.iter().zip(pages) {
@@ -238,7 +244,9 @@ async fn read_timelines(
                         }
                     }
                 }
-                Err(GitlabError::TooComplex { .. }) if first > 10 => {
+                Err(GitlabError::TooComplex { .. })
+                    if slots > MIN_SLOTS || first > MIN_PAGE_SIZE =>
+                {
                     too_complex = true;
                     next.extend(batch.iter().map(|p| Pending {
                         incident: p.incident,
@@ -282,7 +290,8 @@ async fn read_batch(
             k < batch.len(),
         )
     };
-    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9] = std::array::from_fn(slot);
+    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17, s18, s19] =
+        std::array::from_fn(slot);
     let variables = incident_timeline_events::Variables {
         full_path: path.to_string(),
         first,
@@ -316,6 +325,36 @@ async fn read_batch(
         i9: s9.0,
         a9: s9.1,
         use9: s9.2,
+        i10: s10.0,
+        a10: s10.1,
+        use10: s10.2,
+        i11: s11.0,
+        a11: s11.1,
+        use11: s11.2,
+        i12: s12.0,
+        a12: s12.1,
+        use12: s12.2,
+        i13: s13.0,
+        a13: s13.1,
+        use13: s13.2,
+        i14: s14.0,
+        a14: s14.1,
+        use14: s14.2,
+        i15: s15.0,
+        a15: s15.1,
+        use15: s15.2,
+        i16: s16.0,
+        a16: s16.1,
+        use16: s16.2,
+        i17: s17.0,
+        a17: s17.1,
+        use17: s17.2,
+        i18: s18.0,
+        a18: s18.1,
+        use18: s18.2,
+        i19: s19.0,
+        a19: s19.1,
+        use19: s19.2,
     };
     let data = client
         .graphql::<IncidentTimelineEvents>(variables, counter)
@@ -324,8 +363,26 @@ async fn read_batch(
         return Err(unknown_project(path));
     };
     let slots = [
-        project.e0, project.e1, project.e2, project.e3, project.e4, project.e5, project.e6,
-        project.e7, project.e8, project.e9,
+        project.e0,
+        project.e1,
+        project.e2,
+        project.e3,
+        project.e4,
+        project.e5,
+        project.e6,
+        project.e7,
+        project.e8,
+        project.e9,
+        project.e10,
+        project.e11,
+        project.e12,
+        project.e13,
+        project.e14,
+        project.e15,
+        project.e16,
+        project.e17,
+        project.e18,
+        project.e19,
     ];
     Ok(slots
         .into_iter()

@@ -1,6 +1,6 @@
 //! Incident timelines in the fake: `ProjectIncidents` (`project(fullPath:) { issues(types:
-//! [INCIDENT], updatedAfter:, createdBefore:) }`) and `IncidentTimelineEvents` (up to ten
-//! `incidentManagementTimelineEvents(incidentId:)` fields of one project, aliased `e0`…`e9`, each
+//! [INCIDENT], updatedAfter:, createdBefore:) }`) and `IncidentTimelineEvents` (up to twenty
+//! `incidentManagementTimelineEvents(incidentId:)` fields of one project, aliased `e0`…`e19`, each
 //! with its own `after` and switched on by `@include`). As in GitLab, a timeline event names
 //! its author and when it was written; writing one leaves nothing in the events API. An
 //! instance without timelines (before 15.2) is `Faults::graphql` with an `UndefinedField` on
@@ -75,7 +75,7 @@ pub(super) fn timeline_events(shared: &Shared, vars: &Value) -> Result<Value, Va
     };
     let mut answer = serde_json::Map::new();
     answer.insert("__typename".into(), json!("Project"));
-    for slot in 0..10 {
+    for slot in 0..20 {
         if vars.get(format!("use{slot}")).and_then(Value::as_bool) != Some(true) {
             continue;
         }
