@@ -262,9 +262,14 @@ async fn read_timelines(
             return (entries, Some(error));
         }
         if too_complex {
-            first = (first / 2).max(10);
+            // Fewer incidents per request first, then smaller pages.
+            if slots > MIN_SLOTS {
+                slots = (slots / 2).max(MIN_SLOTS);
+            } else {
+                first = (first / 2).max(MIN_PAGE_SIZE);
+            }
             tracing::info!(
-                "GitLab found the timeline query too complex; retrying with pages of {first}"
+                "GitLab found the timeline query too complex; retrying with {slots} incidents and pages of {first}"
             );
         }
         pending = next;
