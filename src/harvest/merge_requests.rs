@@ -5,8 +5,8 @@ use crate::gitlab::{Client, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
-use super::convert::authored_item;
-use super::paging::{paginate, Page};
+use super::convert::{authored_item, MergeRequestRecord};
+use super::paging::{paginate_windows, Page};
 use super::{HarvestRequest, SourceOutcome};
 
 pub(super) async fn harvest_authored(
@@ -18,13 +18,15 @@ pub(super) async fn harvest_authored(
 ) -> SourceOutcome {
     let period = request.period;
     let username = subject.username.clone();
-    let (records, error) = paginate(
+    let (records, error) = paginate_windows(
         i64::from(request.page_size),
-        async |first, after| {
+        period.end_exclusive(),
+        async |window, first, after| {
             let variables = authored_merge_requests::Variables {
                 username: username.clone(),
                 updated_after: period.start(),
-                created_before: period.end_exclusive(),
+                created_after: window.map(|(from, _)| from),
+                created_before: window.map_or(period.end_exclusive(), |(_, to)| to),
                 first,
                 after,
             };
@@ -32,25 +34,25 @@ pub(super) async fn harvest_authored(
                 .graphql::<AuthoredMergeRequests>(variables, counter)
                 .await?;
             let connection = data.user.and_then(|u| u.authored_merge_requests);
-            Ok(match connection {
-                Some(c) => Page {
-                    records: c
-                        .nodes
+            let total = connection
+                .as_ref()
+                .and_then(|c| usize::try_from(c.count).ok());
+            let page = Page::from_parts(connection.map(|c| {
+                (
+                    c.nodes
                         .into_iter()
                         .flatten()
                         .flatten()
                         .map(Into::into)
                         .collect(),
-                    has_next: c.page_info.has_next_page,
-                    end_cursor: c.page_info.end_cursor,
-                },
-                None => Page {
-                    records: Vec::new(),
-                    has_next: false,
-                    end_cursor: None,
-                },
-            })
+                    c.page_info.has_next_page,
+                    c.page_info.end_cursor,
+                )
+            }));
+            Ok((page, total))
         },
+        |mr: &MergeRequestRecord| mr.created_at,
+        |mr: &MergeRequestRecord| mr.id.clone(),
         |n| progress.set("merge requests", n),
     )
     .await;

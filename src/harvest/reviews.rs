@@ -16,7 +16,7 @@ use crate::progress::SubjectProgress;
 
 use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
-use super::paging::{fetch_missing, paginate, Page};
+use super::paging::{fetch_missing, paginate_windows, Page};
 use super::{combine, HarvestRequest, SourceOutcome};
 
 /// Phase one: merge requests where review of the subject is requested.
@@ -28,13 +28,15 @@ pub(super) async fn fetch_requested(
     progress: &SubjectProgress,
 ) -> (Vec<MergeRequestRecord>, Option<GitlabError>) {
     let period = request.period;
-    paginate(
+    paginate_windows(
         i64::from(request.page_size),
-        async |first, after| {
+        period.end_exclusive(),
+        async |window, first, after| {
             let variables = review_requested_merge_requests::Variables {
                 username: subject.username.clone(),
                 updated_after: period.start(),
-                created_before: period.end_exclusive(),
+                created_after: window.map(|(from, _)| from),
+                created_before: window.map_or(period.end_exclusive(), |(_, to)| to),
                 first,
                 after,
             };
@@ -42,7 +44,10 @@ pub(super) async fn fetch_requested(
                 .graphql::<ReviewRequestedMergeRequests>(variables, counter)
                 .await?;
             let connection = data.user.and_then(|u| u.review_requested_merge_requests);
-            Ok(Page::from_parts(connection.map(|c| {
+            let total = connection
+                .as_ref()
+                .and_then(|c| usize::try_from(c.count).ok());
+            let page = Page::from_parts(connection.map(|c| {
                 (
                     c.nodes
                         .into_iter()
@@ -53,8 +58,11 @@ pub(super) async fn fetch_requested(
                     c.page_info.has_next_page,
                     c.page_info.end_cursor,
                 )
-            })))
+            }));
+            Ok((page, total))
         },
+        |mr: &MergeRequestRecord| mr.created_at,
+        |mr: &MergeRequestRecord| mr.id.clone(),
         |n| progress.set("review requests", n),
     )
     .await

@@ -2120,6 +2120,10 @@ fn user_merge_requests(
     let username = string_var(vars, "username", "String!")?;
     let updated_after = time_var(vars, "updatedAfter")?;
     let created_before = time_var(vars, "createdBefore")?;
+    let created_after = match vars.get("createdAfter") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(time_var(vars, "createdAfter")?),
+    };
     let Some(user) = shared.data.user_named(username) else {
         return Ok(json!({"user": null}));
     };
@@ -2133,6 +2137,7 @@ fn user_merge_requests(
         })
         // GitLab's finders: `updated_after` is `>=`, `created_before` is `<=` (inclusive).
         .filter(|mr| mr.updated_at >= updated_after && mr.created_at <= created_before)
+        .filter(|mr| created_after.is_none_or(|after| mr.created_at >= after))
         .collect();
     rows.sort_by_key(|mr| (mr.created_at, mr.id));
     let page = connection(shared, &rows, vars)?;
