@@ -205,7 +205,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                 path: report,
                 attach,
             })?;
-            eprintln!("{sent}");
+            crate::say!("{sent}");
             Ok(Outcome::Complete)
         }
         Action::Merge { snapshots, out } => merging::run(&snapshots, out.as_deref()),
@@ -228,7 +228,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                     edits: &edits,
                 };
                 for line in curation::curate(&mut file, &request)? {
-                    eprintln!("{line}");
+                    crate::say!("{line}");
                 }
             }
             Ok(Outcome::Complete)
@@ -430,7 +430,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                     rendered: (render.format, &text),
                     group: people.group.as_deref(),
                 })?;
-                eprintln!("{sent}");
+                crate::say!("{sent}");
             }
             Ok(outcome)
         }
@@ -488,7 +488,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
                     rendered: (render.format, &text),
                     group: None,
                 })?;
-                eprintln!("{sent}");
+                crate::say!("{sent}");
             }
             Ok(outcome)
         }
@@ -540,18 +540,22 @@ fn outcome_of(snapshot: &Snapshot) -> Outcome {
     for source in &snapshot.sources {
         let detail = source.detail.as_deref().unwrap_or("no detail");
         match source.status {
-            SourceStatus::Partial | SourceStatus::Failed => eprintln!(
+            SourceStatus::Partial | SourceStatus::Failed => crate::say!(
                 "warning: source `{}` for {} is {}: {detail}",
-                source.name, source.subject, source.status
+                source.name,
+                source.subject,
+                source.status
             ),
-            SourceStatus::Skipped => eprintln!(
+            SourceStatus::Skipped => crate::say!(
                 "note: source `{}` for {} was skipped: {detail}",
-                source.name, source.subject
+                source.name,
+                source.subject
             ),
             SourceStatus::Ok if source.detail.is_some() => {
-                eprintln!(
+                crate::say!(
                     "note: source `{}` for {}: {detail}",
-                    source.name, source.subject
+                    source.name,
+                    source.subject
                 )
             }
             SourceStatus::Ok => {}
@@ -644,7 +648,7 @@ fn init(path: Option<PathBuf>, force: bool) -> Result<Outcome> {
         }
     };
     crate::config::write_example(&path, force)?;
-    eprintln!("wrote {}", path.display());
+    crate::say!("wrote {}", path.display());
     Ok(Outcome::Complete)
 }
 
@@ -669,7 +673,7 @@ fn demo(out_dir: &Path) -> Result<Outcome> {
         .iter()
         .flat_map(|i| i.competencies.iter().map(|c| c.id.as_str()))
         .collect();
-    eprintln!(
+    crate::say!(
         "Demo: {} items of a sample quarter, {} mapped to {} of {} competencies.\n  brag document:       {}\n  classified snapshot: {}\nCurate the draft with `gl-evidence review {}` (or `curate`), then `gl-evidence report {}`.",
         snapshot.items.len(),
         matched,
@@ -796,7 +800,7 @@ fn harvest_snapshot(
                 record.members.len()
             );
             if mine.is_empty() {
-                eprintln!(
+                crate::say!(
                     "note: shard {shard} has nobody to harvest ({} people for {} shards): writing an empty snapshot",
                     record.members.len(),
                     shard.total

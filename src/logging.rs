@@ -1,9 +1,30 @@
 //! Diagnostics on stderr through `tracing`: warnings by default, each request with `-v`.
 //! Request lines carry URLs only; the token lives in headers, which are never logged.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tracing_subscriber::filter::LevelFilter;
 
+/// Set by `--quiet`: only errors reach stderr.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// A line for the person at the terminal (a note, a warning, what was written or sent), on
+/// stderr; nothing with `--quiet`. Errors go through `main` and are always shown.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::logging::is_quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 pub fn init(verbose: u8, quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
     let level = match (quiet, verbose) {
         (true, _) => LevelFilter::ERROR,
         (false, 0) => LevelFilter::WARN,

@@ -28,7 +28,7 @@ pub(super) fn run(inputs: &[PathBuf], out: Option<&Path>) -> Result<Outcome> {
 /// Says on stderr what the merge did and found; partial when a source did not complete.
 fn report(merged: &Merged) -> Outcome {
     let snapshot = &merged.snapshot;
-    eprintln!(
+    crate::say!(
         "merged {} snapshot{}: {} {}, {} items ({} duplicate{} dropped)",
         merged.inputs,
         plural(merged.inputs),
@@ -43,31 +43,31 @@ fn report(merged: &Merged) -> Outcome {
         plural(merged.duplicates_dropped),
     );
     if merged.classification_dropped {
-        eprintln!(
+        crate::say!(
             "note: classification dropped (inputs may have been classified differently): `report` classifies the merged snapshot, or run `gl-evidence classify`"
         );
     }
     for (username, origins) in merged.overlapping_subjects.iter().take(LISTED) {
-        eprintln!(
+        crate::say!(
             "note: {username} is in {}: each item kept once",
             origins.join(" and ")
         );
     }
     if merged.overlapping_subjects.len() > LISTED {
-        eprintln!(
+        crate::say!(
             "note: … and {} more people in several inputs",
             merged.overlapping_subjects.len() - LISTED
         );
     }
     if !merged.missing_members.is_empty() {
-        eprintln!(
+        crate::say!(
             "warning: the shards' member lists name {} nobody harvested ({}): the group changed while the shards ran; run the harvest again to include them",
             listing(&merged.missing_members),
             plural_people(merged.missing_members.len()),
         );
     }
     for (source, origin) in &merged.incomplete_sources {
-        eprintln!(
+        crate::say!(
             "warning: source `{}` for {} is {} (from {origin}): {}",
             source.name,
             source.subject,
@@ -76,7 +76,7 @@ fn report(merged: &Merged) -> Outcome {
         );
     }
     if snapshot.is_partial() {
-        eprintln!(
+        crate::say!(
             "warning: the merged snapshot is partial: {} source{} did not complete (exit code 3); reports from it say so",
             merged.incomplete_sources.len(),
             plural(merged.incomplete_sources.len())

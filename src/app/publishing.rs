@@ -69,7 +69,7 @@ impl Publisher {
         };
         let instance = self.options.base_url.as_str();
         if normalise_url(instance) != normalise_url(&snapshot.gitlab_url) {
-            eprintln!(
+            crate::say!(
                 "warning: publishing to {instance}, but the snapshot comes from {}: set --gitlab-url or GITLAB_URL to publish there",
                 snapshot.gitlab_url
             );
@@ -79,13 +79,13 @@ impl Publisher {
         let outcome = publish::publish(self.options, self.token, &self.target, &publication)?;
         match &outcome.published {
             Published::Created { iid, web_url } => {
-                eprintln!("published: created confidential issue #{iid} in {project}: {web_url}")
+                crate::say!("published: created confidential issue #{iid} in {project}: {web_url}")
             }
-            Published::Updated { iid, web_url } => eprintln!(
+            Published::Updated { iid, web_url } => crate::say!(
                 "published: updated issue #{iid} in {project} (same report and period): {web_url}"
             ),
             Published::Unchanged { iid, web_url } => {
-                eprintln!("published: issue #{iid} in {project} is already up to date: {web_url}")
+                crate::say!("published: issue #{iid} in {project} is already up to date: {web_url}")
             }
         }
         if !outcome.also_marked.is_empty() {
@@ -94,7 +94,7 @@ impl Publisher {
                 .iter()
                 .map(|iid| format!("#{iid}"))
                 .collect();
-            eprintln!(
+            crate::say!(
                 "warning: {} in {project} also carr{} this report's marker and {} not updated: close {} as a duplicate",
                 others.join(", "),
                 if others.len() == 1 { "ies" } else { "y" },

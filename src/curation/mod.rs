@@ -473,7 +473,7 @@ impl Lookup {
             }),
             None => {
                 if origin == Origin::Config {
-                    eprintln!(
+                    crate::say!(
                         "note: curation file {} (the config's curation.file) does not exist yet: nothing is curated",
                         path.display()
                     );
@@ -540,14 +540,14 @@ pub fn apply_loaded(
     let Some(file) = file else {
         if audience == Audience::Team {
             if is_curated(snapshot) {
-                eprintln!("note: the snapshot's own curation is not used: team reports use only the file given with --curation");
+                crate::say!("note: the snapshot's own curation is not used: team reports use only the file given with --curation");
             }
             strip(snapshot);
             if let Some(previous) = previous {
                 strip(previous);
             }
             for path in lookup.unused_for_team() {
-                eprintln!(
+                crate::say!(
                     "note: {} not applied: team reports use only the file given with --curation",
                     path.display()
                 );
@@ -576,7 +576,7 @@ pub fn apply_loaded(
 /// "note: 3 curation entries in FILE match no item in this period (kept): URL, URL, URL"
 pub(crate) fn report_unmatched(file: &CurationFile, unmatched: &[&str]) {
     if let Some(text) = unmatched_note(&file.path, unmatched) {
-        eprintln!("{text}");
+        crate::say!("{text}");
     }
 }
 

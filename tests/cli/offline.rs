@@ -297,3 +297,22 @@ fn classify_rejects_a_file_that_is_not_a_snapshot() {
         .stderr_has(&other.display().to_string())
         .stderr_has("gl-evidence/snapshot");
 }
+
+#[test]
+fn quiet_leaves_only_errors_on_stderr() {
+    let env = TestEnv::new();
+    let loud = run(env
+        .command()
+        .args(["demo", "--out-dir"])
+        .arg(env.path("loud")));
+    loud.success().stderr_has("brag document");
+    let quiet = run(env
+        .command()
+        .args(["--quiet", "demo", "--out-dir"])
+        .arg(env.path("quiet")));
+    quiet.success();
+    assert_eq!(quiet.stderr, "", "nothing but errors with --quiet");
+    assert!(env.path("quiet/brag.md").exists());
+    let failed = run(env.command().args(["-q", "report", "missing.json"]));
+    failed.code(2).stderr_has("missing.json");
+}
