@@ -408,30 +408,16 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             )?;
             write_output(render.out.as_deref(), &text)?;
             let outcome = outcome_of(&snapshot);
-            if let Some(publisher) = publisher {
-                publisher.publish(
-                    ReportKind::Team,
-                    &snapshot,
-                    &framework,
-                    &options,
-                    &render,
-                    &text,
-                    &loaded,
-                )?;
-            }
-            if let Some(mailer) = &mailer {
-                let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
-                let sent = mailer.send_report(&SnapshotReport {
-                    kind: ReportKind::Team,
-                    snapshot: &snapshot,
-                    framework: &framework,
-                    options: &options,
-                    renderer: &builtin,
-                    rendered: (render.format, &text),
-                    group: people.group.as_deref(),
-                })?;
-                crate::say!("{sent}");
-            }
+            let rendered = Rendered {
+                kind: ReportKind::Team,
+                snapshot: &snapshot,
+                framework: &framework,
+                options: &options,
+                render: &render,
+                text: &text,
+                group: people.group.as_deref(),
+            };
+            deliver_rendered(&rendered, publisher, mailer.as_ref(), &loaded)?;
             Ok(outcome)
         }
         Action::Brag {
@@ -466,33 +452,65 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             let text = renderer.render(ReportKind::Brag, render.format, &snapshot, &framework)?;
             write_output(render.out.as_deref(), &text)?;
             let outcome = outcome_of(&snapshot);
-            if let Some(publisher) = publisher {
-                publisher.publish(
-                    ReportKind::Brag,
-                    &snapshot,
-                    &framework,
-                    &RenderOptions::default(),
-                    &render,
-                    &text,
-                    &loaded,
-                )?;
-            }
-            if let Some(mailer) = &mailer {
-                let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
-                let sent = mailer.send_report(&SnapshotReport {
-                    kind: ReportKind::Brag,
-                    snapshot: &snapshot,
-                    framework: &framework,
-                    options: &RenderOptions::default(),
-                    renderer: &builtin,
-                    rendered: (render.format, &text),
-                    group: None,
-                })?;
-                crate::say!("{sent}");
-            }
+            let rendered = Rendered {
+                kind: ReportKind::Brag,
+                snapshot: &snapshot,
+                framework: &framework,
+                options: &RenderOptions::default(),
+                render: &render,
+                text: &text,
+                group: None,
+            };
+            deliver_rendered(&rendered, publisher, mailer.as_ref(), &loaded)?;
             Ok(outcome)
         }
     }
+}
+
+/// A report just rendered, and what it was rendered from.
+struct Rendered<'a> {
+    kind: ReportKind,
+    snapshot: &'a Snapshot,
+    framework: &'a Framework,
+    options: &'a RenderOptions,
+    render: &'a Render,
+    text: &'a str,
+    /// The `--group` of a team report.
+    group: Option<&'a str>,
+}
+
+/// Publishes the report to GitLab and emails it, as asked (after it was written).
+fn deliver_rendered(
+    report: &Rendered,
+    publisher: Option<Publisher>,
+    mailer: Option<&Mailer>,
+    loaded: &crate::config::LoadedConfig,
+) -> Result<()> {
+    if let Some(publisher) = publisher {
+        publisher.publish(
+            report.kind,
+            report.snapshot,
+            report.framework,
+            report.options,
+            report.render,
+            report.text,
+            loaded,
+        )?;
+    }
+    if let Some(mailer) = mailer {
+        let builtin = Renderer::new(loaded.config.report.templates_dir.as_deref(), None)?;
+        let sent = mailer.send_report(&SnapshotReport {
+            kind: report.kind,
+            snapshot: report.snapshot,
+            framework: report.framework,
+            options: report.options,
+            renderer: &builtin,
+            rendered: (report.render.format, report.text),
+            group: report.group,
+        })?;
+        crate::say!("{sent}");
+    }
+    Ok(())
 }
 
 /// The mailer for `--email`, checked before any harvest; none without addresses.
