@@ -1,6 +1,7 @@
 //! GraphQL cursor paging shared by every source.
 
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use futures::future::join_all;
 
@@ -18,10 +19,15 @@ pub(crate) struct Page<T> {
 /// Smallest page tried when GitLab finds a query too complex.
 const MIN_PAGE_SIZE: i64 = 10;
 
+/// Longest cursor chain followed: a last guard against a server that never says "last page".
+const MAX_PAGES: usize = 10_000;
+
 /// Follows cursors until the last page. Halves the page size when GitLab finds the query too
-/// complex, and stops on a repeated cursor rather than loop forever. Records collected before an
-/// error are returned with it.
-pub(crate) async fn paginate<T>(
+/// complex. A server that pages wrongly is caught rather than followed forever: a cursor seen
+/// before, a page whose records were all seen before (a server ignoring `after`; the page is
+/// dropped, so nothing is counted twice), more pages announced without a cursor to ask for
+/// them. Records collected before an error are returned with it.
+pub(crate) async fn paginate<T: std::fmt::Debug>(
     mut page_size: i64,
     mut fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
     mut on_page: impl FnMut(usize),
@@ -29,14 +35,28 @@ pub(crate) async fn paginate<T>(
     let mut records = Vec::new();
     let mut cursor: Option<String> = None;
     let mut seen_cursors = HashSet::new();
+    // Fingerprints of the records read so far (their whole content, as Debug shows it).
+    let mut seen_records = HashSet::new();
+    let mut pages = 0;
     loop {
         match fetch(page_size, cursor.clone()).await {
             Ok(page) => {
+                pages += 1;
+                let fingerprints: Vec<u64> = page.records.iter().map(fingerprint).collect();
+                if !fingerprints.is_empty() && fingerprints.iter().all(|f| seen_records.contains(f))
+                {
+                    let error = GitlabError::RepeatedPage {
+                        url: "GraphQL".into(),
+                        page: format!("after cursor {}", cursor.as_deref().unwrap_or("(none)")),
+                    };
+                    return (records, Some(error));
+                }
+                seen_records.extend(fingerprints);
                 records.extend(page.records);
                 on_page(records.len());
                 match (page.has_next, page.end_cursor) {
                     (true, Some(next)) => {
-                        if !seen_cursors.insert(next.clone()) {
+                        if !seen_cursors.insert(next.clone()) || pages >= MAX_PAGES {
                             let error = GitlabError::RepeatedPage {
                                 url: "GraphQL".into(),
                                 page: format!("cursor {next}"),
@@ -45,7 +65,13 @@ pub(crate) async fn paginate<T>(
                         }
                         cursor = Some(next);
                     }
-                    _ => return (records, None),
+                    (true, None) => {
+                        let error = GitlabError::MissingCursor {
+                            url: "GraphQL".into(),
+                        };
+                        return (records, Some(error));
+                    }
+                    (false, _) => return (records, None),
                 }
             }
             Err(GitlabError::TooComplex { .. }) if page_size > MIN_PAGE_SIZE => {
@@ -59,10 +85,16 @@ pub(crate) async fn paginate<T>(
     }
 }
 
+fn fingerprint<T: std::fmt::Debug>(record: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    format!("{record:?}").hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Fetches what the events name that the first queries did not find: per project
 /// (concurrently; the client bounds requests in flight), a hundred iids per request list, every
 /// page. `fetch(project_id, iids, first, after)` asks GitLab for one page.
-pub(crate) async fn fetch_missing<'k, T>(
+pub(crate) async fn fetch_missing<'k, T: std::fmt::Debug>(
     known: &HashSet<TargetKey>,
     wanted: impl Iterator<Item = &'k TargetKey>,
     page_size: i64,
@@ -171,7 +203,46 @@ mod tests {
             |_| {},
         )
         .await;
-        assert_eq!(items, vec![7, 7], "the first repeat is detected");
+        assert_eq!(items, vec![7], "the repeat is detected, and not kept");
         assert!(matches!(error, Some(GitlabError::RepeatedPage { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_server_ignoring_the_cursor_is_caught_by_its_repeated_records() {
+        let mut calls = 0;
+        let (items, error) = paginate(
+            100,
+            async |_, _| {
+                calls += 1;
+                Ok(Page {
+                    records: vec![1, 2],
+                    has_next: true,
+                    end_cursor: Some(format!("fresh-{calls}")),
+                })
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(items, vec![1, 2]);
+        assert_eq!(calls, 2);
+        assert!(matches!(error, Some(GitlabError::RepeatedPage { .. })));
+    }
+
+    #[tokio::test]
+    async fn more_pages_without_a_cursor_is_an_error_not_the_end() {
+        let (items, error) = paginate(
+            100,
+            async |_, _| {
+                Ok(Page {
+                    records: vec![1],
+                    has_next: true,
+                    end_cursor: None,
+                })
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(items, vec![1]);
+        assert!(matches!(error, Some(GitlabError::MissingCursor { .. })));
     }
 }

@@ -13,6 +13,8 @@
 //! - `merge`: `harvest --shard N/M` and `merge`, a team harvested in slices and put together.
 //! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
 //! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
+//! - `faults`: seeded 5xx, resets, timeouts, 429 storms, broken bodies, GraphQL partial data and
+//!   repeated pages: the exact items, or an honest partial result.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
 
 mod curation;
@@ -21,6 +23,7 @@ mod epics;
 mod errors;
 mod fake_gitlab;
 mod fake_selftest;
+mod faults;
 mod gitlab_ci;
 mod harvest;
 mod issues;
