@@ -353,7 +353,7 @@ impl Renderer {
                 let team = team_view::team(&scope, framework, previous.as_ref());
                 match format {
                     Format::Json => {
-                        let mut text = serde_json::to_string_pretty(&team.overview())
+                        let mut text = crate::model::json_text::to_string_pretty(&team.overview())
                             .expect("the team overview serialises");
                         text.push('\n');
                         Ok(text)

@@ -15,6 +15,8 @@
 //! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
 //! - `faults`: seeded 5xx, resets, timeouts, 429 storms, broken bodies, GraphQL partial data and
 //!   repeated pages: the exact items, or an honest partial result.
+//! - `hostile`: titles, names, labels and paths written to attack the reader, harmless and still
+//!   readable in Markdown, HTML, CSV, JSON and email.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
 
 mod curation;
@@ -26,6 +28,7 @@ mod fake_selftest;
 mod faults;
 mod gitlab_ci;
 mod harvest;
+mod hostile;
 mod issues;
 mod merge;
 mod offline;
