@@ -217,8 +217,9 @@ pub fn inline_html(text: &str) -> String {
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled.
 /// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
 /// first, or `=`, `+`, `-`, `@` after leading spaces) gets a leading `'`, so a GitLab title
-/// cannot become `=HYPERLINK(…)` in someone's spreadsheet. Line breaks stay (a note may have
-/// several lines); other control characters become spaces and bidirectional controls go.
+/// cannot become `=HYPERLINK(…)` in someone's spreadsheet. Line breaks and tabs stay (a note may
+/// have several lines); other control characters (a lone CR too) become spaces and
+/// bidirectional controls go.
 /// Numbers are written by the caller, not through here.
 pub fn csv_field(text: &str) -> String {
     let formula = |c: Option<char>| matches!(c, Some('=' | '+' | '-' | '@'));
@@ -229,7 +230,13 @@ pub fn csv_field(text: &str) -> String {
         .replace("\r\n", "\n")
         .chars()
         .filter(|c| !is_bidi_control(*c))
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let needs_quotes =
         guarded || text.contains([',', '"', '\n']) || text.starts_with(' ') || text.ends_with(' ');

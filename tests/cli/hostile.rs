@@ -372,7 +372,7 @@ fn check_csv(what: &str, text: &str) -> Vec<Vec<String>> {
                 n + 1,
                 cell.chars().take(60).collect::<String>()
             );
-            assert_no_raw_controls(what, cell, &['\n']);
+            assert_no_raw_controls(what, cell, &['\n', '\t']);
         }
     }
     rows
