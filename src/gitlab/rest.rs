@@ -223,6 +223,37 @@ mod tests {
         h
     }
 
+    /// The headers that carry the token show as `Sensitive` in any Debug output of a request
+    /// (what a `-vv` log of reqwest or hyper would print).
+    #[test]
+    fn token_headers_are_redacted_in_debug_output() {
+        let secret = "glpat-debugSECRET123";
+        let client = Client::new(
+            super::super::ClientOptions {
+                base_url: url::Url::parse("https://gitlab.example.com").unwrap(),
+                concurrency: 1,
+                timeout: std::time::Duration::from_secs(1),
+                retry: super::super::RetryPolicy {
+                    max_retries: 0,
+                    base: std::time::Duration::from_millis(1),
+                    max_wait: std::time::Duration::from_millis(1),
+                },
+            },
+            crate::config::Secret::new(secret.into()),
+        )
+        .unwrap();
+        for auth in [Auth::PrivateToken, Auth::Bearer] {
+            let request = client
+                .authorize(client.inner.http.get(client.rest_url("user", &[])), auth)
+                .build()
+                .unwrap();
+            let shown = format!("{request:?} {:?}", request.headers());
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("Sensitive"), "{shown}");
+            assert!(!request.url().as_str().contains(secret));
+        }
+    }
+
     #[test]
     fn next_page_prefers_x_next_page() {
         assert_eq!(next_page(&headers(&[("x-next-page", "3")])), Some(3));

@@ -17,6 +17,7 @@
 //!   repeated pages: the exact items, or an honest partial result.
 //! - `hostile`: titles, names, labels and paths written to attack the reader, harmless and still
 //!   readable in Markdown, HTML, CSV, JSON and email.
+//! - `secrets`: the token in no output, error, file or URL at any `-v` level; config permissions.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
 
 mod curation;
@@ -36,6 +37,7 @@ mod oncall;
 mod publish;
 mod retries;
 mod scenario;
+mod secrets;
 mod showcase;
 mod smtp_server;
 mod support;
