@@ -34,8 +34,8 @@ use crate::framework::Framework;
 use crate::model::Snapshot;
 
 pub use helpers::{
-    code_span, csv_field, escape_html, escape_markdown, html_link, markdown_link, safe_url,
-    strength_colors,
+    code_span, csv_field, escape_html, escape_markdown, html_link, is_bidi_control, markdown_link,
+    safe_url, strength_colors,
 };
 pub use team_view::{TeamOverview, TeamView, TEAM_OVERVIEW_FORMAT};
 pub use view::BragView;

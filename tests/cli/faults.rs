@@ -483,9 +483,9 @@ fn repeated_or_missing_graphql_cursors_are_detected() {
     let data = scenario::busy();
     let want = healthy(&data);
     for fault in [
-        PagingFault::RepeatCursor,
-        PagingFault::IgnoreCursor,
-        PagingFault::MissingCursor,
+        PagingFault::Repeat,
+        PagingFault::IgnoreAfter,
+        PagingFault::NoCursor,
     ] {
         let fake = FakeGitlab::start(
             data.clone(),

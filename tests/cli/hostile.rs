@@ -111,7 +111,7 @@ fn is_bidi_control(c: char) -> bool {
 fn assert_no_raw_controls(what: &str, text: &str, allowed: &[char]) {
     for (n, c) in text.chars().enumerate() {
         assert!(
-            !is_bidi_control(c) && !(c.is_control() && !allowed.contains(&c)),
+            !is_bidi_control(c) && (!c.is_control() || allowed.contains(&c)),
             "{what}: raw {c:?} (U+{:04X}) at char {n}: …{}…",
             c as u32,
             text.chars()
@@ -254,7 +254,6 @@ fn check_markdown(what: &str, markdown: &str, gitlab: &str) -> String {
     let mut text = String::new();
     let mut row_cells: Option<usize> = None;
     let mut header_cells = 0;
-    let mut in_header = false;
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     for event in Parser::new_ext(markdown, options) {
         match event {
@@ -268,12 +267,11 @@ fn check_markdown(what: &str, markdown: &str, gitlab: &str) -> String {
                 dest_url.starts_with(gitlab),
                 "{what}: a link to {dest_url} in the Markdown"
             ),
+            Event::Start(Tag::Table(_)) => text.push_str("\u{1}table\u{1}"),
             Event::Start(Tag::TableHead) => {
-                in_header = true;
                 row_cells = Some(0);
             }
             Event::End(pulldown_cmark::TagEnd::TableHead) => {
-                in_header = false;
                 header_cells = row_cells.take().unwrap_or(0);
             }
             Event::Start(Tag::TableRow) => row_cells = Some(0),
@@ -293,7 +291,6 @@ fn check_markdown(what: &str, markdown: &str, gitlab: &str) -> String {
             Event::SoftBreak | Event::HardBreak => text.push('\n'),
             _ => {}
         }
-        let _ = in_header;
     }
     assert_no_raw_controls(what, markdown, &['\n']);
     text
@@ -478,6 +475,12 @@ fn hostile_content_is_harmless_and_readable_in_every_format() {
             }
             "md" => {
                 let plain = check_markdown(&what, &text, &gitlab);
+                if kind == "team" {
+                    assert!(
+                        plain.contains("\u{1}table\u{1}"),
+                        "{what}: has tables to check"
+                    );
+                }
                 if kind == "brag" {
                     assert_markdown_readable(&what, &plain);
                 }
@@ -561,4 +564,29 @@ fn hostile_content_in_an_email_injects_no_header_and_no_markup() {
     let html = html.replace("\r\n", "\n");
     check_html("email html", &html, &gitlab);
     assert_html_readable("email html", &html);
+}
+
+#[test]
+fn a_hostile_server_message_reaches_the_terminal_harmless() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(
+        crate::scenario::team(),
+        Faults {
+            graphql: Some(crate::fake_gitlab::GraphqlFault::PartialData {
+                message: "Timeout \u{1b}[2J\u{7}on \u{202E}gpj.exe\u{2066}".into(),
+            }),
+            targets: vec!["AuthoredMergeRequests".into()],
+            ..Faults::default()
+        },
+    );
+    let run = run(env
+        .gl(&fake)
+        .args(["harvest", "--user", "alice", "--quarter", "2026Q3", "--out"])
+        .arg(env.path("snapshot.json")));
+    run.code(3).stderr_has("Timeout");
+    assert_no_raw_controls("stderr", &run.stderr, &['\n']);
+    // The snapshot keeps the message as GitLab sent it, escaped so that it reads as it is.
+    let text = read_text(&env.path("snapshot.json"));
+    assert_no_raw_controls("snapshot", &text, &['\n']);
+    assert!(text.contains("\\u202egpj.exe"), "{text}");
 }

@@ -61,12 +61,12 @@ pub enum ChaosFault {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PagingFault {
     /// Every page is the first one again, with the same `endCursor` and `hasNextPage: true`.
-    RepeatCursor,
+    Repeat,
     /// Every page is the first one again, with a new `endCursor` each time and
     /// `hasNextPage: true`: only the content repeats.
-    IgnoreCursor,
+    IgnoreAfter,
     /// `hasNextPage: true` with `endCursor: null`: more is announced but cannot be asked for.
-    MissingCursor,
+    NoCursor,
 }
 
 /// A small, stable hash (FNV-1a, then a SplitMix64 finish): the same everywhere and in every Rust
@@ -202,9 +202,9 @@ pub(super) fn rewrite_page_info(answer: &mut Answer, fault: PagingFault, n: usiz
             Value::Object(map) => {
                 if let Some(Value::Object(info)) = map.get_mut("pageInfo") {
                     let cursor = match fault {
-                        PagingFault::RepeatCursor => json!("ZmFrZQrepeat"),
-                        PagingFault::IgnoreCursor => json!(format!("ZmFrZQfresh{n}")),
-                        PagingFault::MissingCursor => Value::Null,
+                        PagingFault::Repeat => json!("ZmFrZQrepeat"),
+                        PagingFault::IgnoreAfter => json!(format!("ZmFrZQfresh{n}")),
+                        PagingFault::NoCursor => Value::Null,
                     };
                     info.insert("hasNextPage".into(), json!(true));
                     info.insert("endCursor".into(), cursor);
