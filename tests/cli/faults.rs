@@ -193,7 +193,7 @@ fn chaos(seed: u64, percent: u32, fault: ChaosFault) -> Faults {
 
 /// Runs `faults` over both datasets with a few seeds each and expects the exact items every
 /// time; the faults must strike.
-fn assert_survives(faults: impl Fn(u64) -> Faults) {
+fn assert_survives(fault: &str, faults: impl Fn(u64) -> Faults) {
     let hit = |fake: &FakeGitlab| fake.chaos_hits().len();
     for (name, data) in [
         ("scenario", scenario::team()),
@@ -213,7 +213,7 @@ fn assert_survives(faults: impl Fn(u64) -> Faults) {
                 run.stderr
             );
             println!(
-                "{name} seed {seed}: {} requests, {} hit, {} ms",
+                "{fault}, {name} seed {seed}: {} requests, {} hit, {} ms",
                 fake.requests().len(),
                 hit(&fake),
                 took.as_millis()
@@ -228,17 +228,19 @@ fn assert_survives(faults: impl Fn(u64) -> Faults) {
 
 #[test]
 fn random_server_errors_on_a_tenth_of_requests_lose_nothing() {
-    assert_survives(|seed| chaos(seed, 10, ChaosFault::ServerError));
+    assert_survives("5xx 10%", |seed| chaos(seed, 10, ChaosFault::ServerError));
 }
 
 #[test]
 fn connection_resets_lose_nothing() {
-    assert_survives(|seed| chaos(seed, 10, ChaosFault::Reset));
+    assert_survives("resets 10%", |seed| chaos(seed, 10, ChaosFault::Reset));
 }
 
 #[test]
 fn answers_slower_than_the_timeout_are_retried() {
-    assert_survives(|seed| chaos(seed, 10, ChaosFault::Slow { ms: 1500 }));
+    assert_survives("1.5 s answers 10%", |seed| {
+        chaos(seed, 10, ChaosFault::Slow { ms: 1500 })
+    });
 }
 
 #[test]
@@ -312,7 +314,9 @@ fn a_storm_of_429s_is_waited_out() {
 
 #[test]
 fn everything_at_once_loses_nothing() {
-    assert_survives(|seed| chaos(seed + 100, 20, ChaosFault::Mixed { slow_ms: 1500 }));
+    assert_survives("mixed 20%", |seed| {
+        chaos(seed + 100, 20, ChaosFault::Mixed { slow_ms: 1500 })
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
