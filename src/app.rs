@@ -556,7 +556,8 @@ fn open_curation(flag: Option<PathBuf>, config: &Config, snapshot: &Path) -> Res
 fn outcome_of(snapshot: &Snapshot) -> Outcome {
     use crate::model::SourceStatus;
     for source in &snapshot.sources {
-        let detail = source.detail.as_deref().unwrap_or("no detail");
+        // GitLab's own words may be in it: nothing that acts on a terminal.
+        let detail = crate::logging::terminal_safe(source.detail.as_deref().unwrap_or("no detail"));
         match source.status {
             SourceStatus::Partial | SourceStatus::Failed => crate::say!(
                 "warning: source `{}` for {} is {}: {detail}",

@@ -1,6 +1,8 @@
 //! Configuration: the commented `config.example.toml` is the built-in default; a user file and the
 //! environment are layered over it, and the result is validated into a [`Config`].
 
+mod permissions;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,7 +30,11 @@ pub enum ConfigError {
     #[error("no GitLab token: set GITLAB_TOKEN (or GL_EVIDENCE_TOKEN) to a personal access token with the `read_api` scope, or set `token_command` in the config file")]
     NoToken,
     #[error("token_command `{command}` failed: {message}")]
-    TokenCommand { command: String, message: String },
+    TokenCommand {
+        /// The program's name only: the rest of the command may hold a secret.
+        command: String,
+        message: String,
+    },
     #[error("{path} already exists: pass --force to overwrite it")]
     Exists { path: String },
     #[error("cannot write {path}: {source}")]
@@ -268,7 +274,13 @@ impl Config {
                     path: path.display().to_string(),
                     source,
                 })?;
-                Config::parse(&text, &path.display().to_string())?
+                let config = Config::parse(&text, &path.display().to_string())?;
+                if let Some(warning) =
+                    permissions::warning(path, &text, config.token_command.is_some())
+                {
+                    tracing::warn!("{warning}");
+                }
+                config
             }
             None => Config::default(),
         };
@@ -349,7 +361,7 @@ impl Config {
             return Err(ConfigError::NoToken);
         };
         let failed = |message: String| ConfigError::TokenCommand {
-            command: command.clone(),
+            command: program_name(command),
             message,
         };
         let output = Command::new("sh")
@@ -376,6 +388,18 @@ impl Config {
             ));
         }
         Ok(Secret::new(token.to_string()))
+    }
+}
+
+/// The first word of a command, with `…` when more follows: enough to recognise it in a message
+/// without repeating an argument that may be a secret (`echo glpat-…`).
+fn program_name(command: &str) -> String {
+    let mut words = command.split_whitespace();
+    let first = words.next().unwrap_or("");
+    if words.next().is_some() {
+        format!("{first} …")
+    } else {
+        first.to_string()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Diagnostics on stderr through `tracing`: warnings by default, each request with `-v`.
 //! Request lines carry URLs only; the token lives in headers, which are never logged.
+//! [`terminal_safe`] cleans text that may quote GitLab before it reaches the terminal.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -54,4 +55,25 @@ pub fn init(verbose: u8, quiet: bool) {
         )
         .with(filter)
         .try_init();
+}
+
+/// Text for the terminal that may quote a server (GitLab's error messages): control characters
+/// other than line breaks become spaces, so no escape sequence reaches the terminal, and
+/// bidirectional controls go, so no message reads differently from what it says.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| !crate::report::is_bidi_control(*c))
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn server_text_reaches_the_terminal_harmless() {
+        assert_eq!(
+            super::terminal_safe("a\u{1b}[2Jb\u{7}\u{202E}c\u{2066}\nd"),
+            "a [2Jb c\nd"
+        );
+    }
 }

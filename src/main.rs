@@ -15,7 +15,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Complete) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(3),
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!(
+                "error: {}",
+                gl_evidence::logging::terminal_safe(&error.to_string())
+            );
             ExitCode::from(error.exit_code() as u8)
         }
     }

@@ -31,6 +31,10 @@ pub enum GitlabError {
     GraphQl { operation: String, messages: String },
     #[error("GitLab repeated page {page} of {url}: stopped to avoid an endless loop")]
     RepeatedPage { url: String, page: String },
+    #[error(
+        "GitLab announced more pages of {url} but no cursor to ask for them: the rest is missing"
+    )]
+    MissingCursor { url: String },
     #[error("{last}\n  (gave up after {attempts} attempts)")]
     RetriesExhausted {
         url: String,

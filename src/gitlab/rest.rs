@@ -1,6 +1,10 @@
 //! REST v4: single requests and offset paging: the pages `x-total-pages` announces in parallel,
 //! then `x-next-page` / `Link` to the end (GitLab omits the totals past 10,000 rows, and rows may
-//! be added while we read).
+//! be added while we read). A server that repeats a page (a proxy dropping the query string
+//! answers page 1 whatever is asked) is caught by the page's content, not followed forever.
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use futures::future::join_all;
 use reqwest::header::HeaderMap;
@@ -36,6 +40,17 @@ impl Client {
         url: &url::Url,
         counter: &RequestCounter,
     ) -> Result<(T, HeaderMap), GitlabError> {
+        let ((value, _), headers) = self.rest_send_hashed(url, counter).await?;
+        Ok((value, headers))
+    }
+
+    /// [`Client::rest_send`], with a hash of the body as received, to recognise a page seen
+    /// before.
+    async fn rest_send_hashed<T: DeserializeOwned>(
+        &self,
+        url: &url::Url,
+        counter: &RequestCounter,
+    ) -> Result<((T, u64), HeaderMap), GitlabError> {
         let shown = url.to_string();
         self.send(
             || {
@@ -44,7 +59,13 @@ impl Client {
             },
             &shown,
             counter,
-            |body| serde_json::from_slice(body).map_err(|e| super::decode_error(&shown, &e)),
+            |body| {
+                let value =
+                    serde_json::from_slice(body).map_err(|e| super::decode_error(&shown, &e))?;
+                let mut hasher = DefaultHasher::new();
+                body.hash(&mut hasher);
+                Ok((value, hasher.finish()))
+            },
         )
         .await
     }
@@ -67,15 +88,24 @@ impl Client {
             params.push(("page", page.to_string()));
             let url = self.rest_url(path, &params);
             async move {
-                let answer = self.rest_send::<Vec<T>>(&url, counter).await;
+                let answer = self.rest_send_hashed::<Vec<T>>(&url, counter).await;
                 (url, answer)
             }
+        };
+        // Hashes of the non-empty pages read: no two pages of a list are alike.
+        let mut seen = HashSet::new();
+        let repeated = |url: &url::Url| GitlabError::RepeatedPage {
+            url: url.to_string(),
+            page: url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .map_or_else(String::new, |(_, v)| v.into_owned()),
         };
         let mut items = Vec::new();
         let mut page: u32 = 1;
         let (mut url, mut answer) = fetch(page).await;
         loop {
-            let (batch, headers) = match answer {
+            let ((batch, hash), headers) = match answer {
                 Ok(ok) => ok,
                 Err(error) => {
                     return Paged {
@@ -85,6 +115,12 @@ impl Client {
                 }
             };
             let empty = batch.is_empty();
+            if !empty && !seen.insert(hash) {
+                return Paged {
+                    items,
+                    error: Some(repeated(&url)),
+                };
+            }
             items.extend(batch);
             on_page(items.len());
             let Some(next) = next_page(&headers).filter(|_| !empty) else {
@@ -105,9 +141,17 @@ impl Client {
                     // Pages 2..=last at once; the chain resumes from the last one's answer.
                     let mut answers = join_all((next..=last).map(fetch)).await;
                     let tail = answers.pop().expect("at least two pages");
-                    for (_, answer) in answers {
+                    for (url, answer) in answers {
                         match answer {
-                            Ok((batch, _)) => items.extend(batch),
+                            Ok(((batch, hash), _)) => {
+                                if !batch.is_empty() && !seen.insert(hash) {
+                                    return Paged {
+                                        items,
+                                        error: Some(repeated(&url)),
+                                    };
+                                }
+                                items.extend(batch)
+                            }
                             Err(error) => {
                                 return Paged {
                                     items,
@@ -177,6 +221,37 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    /// The headers that carry the token show as `Sensitive` in any Debug output of a request
+    /// (what a `-vv` log of reqwest or hyper would print).
+    #[test]
+    fn token_headers_are_redacted_in_debug_output() {
+        let secret = "glpat-debugSECRET123";
+        let client = Client::new(
+            super::super::ClientOptions {
+                base_url: url::Url::parse("https://gitlab.example.com").unwrap(),
+                concurrency: 1,
+                timeout: std::time::Duration::from_secs(1),
+                retry: super::super::RetryPolicy {
+                    max_retries: 0,
+                    base: std::time::Duration::from_millis(1),
+                    max_wait: std::time::Duration::from_millis(1),
+                },
+            },
+            crate::config::Secret::new(secret.into()),
+        )
+        .unwrap();
+        for auth in [Auth::PrivateToken, Auth::Bearer] {
+            let request = client
+                .authorize(client.inner.http.get(client.rest_url("user", &[])), auth)
+                .build()
+                .unwrap();
+            let shown = format!("{request:?} {:?}", request.headers());
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("Sensitive"), "{shown}");
+            assert!(!request.url().as_str().contains(secret));
+        }
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub(crate) struct SourceOutcome {
     pub skipped: Option<String>,
     /// Something the reader should know that is not a failure.
     pub note: Option<String>,
+    /// Why it may lack items although its own requests succeeded: a source it draws its items
+    /// from failed. Marks it `partial`.
+    pub degraded: Option<String>,
     /// For sources whose items land elsewhere (events): how many they read.
     pub items_read: Option<usize>,
 }
@@ -79,6 +82,7 @@ impl SourceOutcome {
             error,
             skipped: None,
             note: None,
+            degraded: None,
             items_read: None,
         }
     }
@@ -90,6 +94,7 @@ impl SourceOutcome {
             error: None,
             skipped: Some(reason.into()),
             note: None,
+            degraded: None,
             items_read: None,
         }
     }
@@ -98,6 +103,7 @@ impl SourceOutcome {
         let empty = self.items_read.map_or(self.items.is_empty(), |n| n == 0);
         match (&self.skipped, &self.error, empty) {
             (Some(_), _, _) => SourceStatus::Skipped,
+            (None, None, _) if self.degraded.is_some() => SourceStatus::Partial,
             (None, None, _) => SourceStatus::Ok,
             (None, Some(_), true) => SourceStatus::Failed,
             (None, Some(_), false) => SourceStatus::Partial,
@@ -144,6 +150,7 @@ pub async fn harvest(
                     .as_ref()
                     .map(|e| e.to_string())
                     .or_else(|| outcome.skipped.clone())
+                    .or_else(|| outcome.degraded.clone())
                     .or_else(|| outcome.note.clone()),
                 items: outcome.items_read.unwrap_or(outcome.items.len()),
                 requests,
@@ -242,12 +249,24 @@ async fn harvest_subject(
     Ok((subject, outcomes))
 }
 
-/// Moves interview work out of the sources that found it into the `interviews` source.
+/// Moves interview work out of the sources that found it into the `interviews` source, which is
+/// then only as complete as they are.
 fn separate_interviews(
     outcomes: &mut [(SourceOutcome, u64)],
     config: &crate::config::InterviewConfig,
 ) -> SourceOutcome {
     let mut found = Vec::new();
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|(o, _)| o.error.is_some())
+        .map(|(o, _)| o.name)
+        .collect();
+    let degraded = (!failed.is_empty()).then(|| {
+        format!(
+            "interview work is found among the other sources' items, and {} did not complete: some may be missing",
+            failed.join(", ")
+        )
+    });
     for (outcome, _) in outcomes.iter_mut() {
         let (interviews, rest): (Vec<Item>, Vec<Item>) = std::mem::take(&mut outcome.items)
             .into_iter()
@@ -255,7 +274,9 @@ fn separate_interviews(
         outcome.items = rest;
         found.extend(interviews.into_iter().map(interview::into_interview));
     }
-    SourceOutcome::new("interviews", found, None)
+    let mut outcome = SourceOutcome::new("interviews", found, None);
+    outcome.degraded = degraded;
+    outcome
 }
 
 /// The `events` entry: how reading the subject's events went. Reviews, issues and incidents

@@ -1,6 +1,7 @@
 //! GraphQL cursor paging shared by every source.
 
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
@@ -19,10 +20,15 @@ pub(crate) struct Page<T> {
 /// Smallest page tried when GitLab finds a query too complex.
 const MIN_PAGE_SIZE: i64 = 10;
 
+/// Longest cursor chain followed: a last guard against a server that never says "last page".
+const MAX_PAGES: usize = 10_000;
+
 /// Follows cursors until the last page. Halves the page size when GitLab finds the query too
-/// complex, and stops on a repeated cursor rather than loop forever. Records collected before an
-/// error are returned with it.
-pub(crate) async fn paginate<T>(
+/// complex. A server that pages wrongly is caught rather than followed forever: a cursor seen
+/// before, a page whose records were all seen before (a server ignoring `after`; the page is
+/// dropped, so nothing is counted twice), more pages announced without a cursor to ask for
+/// them. Records collected before an error are returned with it.
+pub(crate) async fn paginate<T: std::fmt::Debug>(
     page_size: i64,
     fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
     on_page: impl FnMut(usize),
@@ -31,22 +37,37 @@ pub(crate) async fn paginate<T>(
 }
 
 /// [`paginate`] from `cursor` on.
-async fn paginate_from<T>(
+async fn paginate_from<T: std::fmt::Debug>(
     mut page_size: i64,
     mut cursor: Option<String>,
     mut fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
     mut on_page: impl FnMut(usize),
 ) -> (Vec<T>, Option<GitlabError>) {
     let mut records = Vec::new();
-    let mut seen_cursors = HashSet::new();
+    // A cursor we start from counts as seen: a server answering it again is caught.
+    let mut seen_cursors: HashSet<String> = cursor.iter().cloned().collect();
+    // Fingerprints of the records read so far (their whole content, as Debug shows it).
+    let mut seen_records = HashSet::new();
+    let mut pages = 0;
     loop {
         match fetch(page_size, cursor.clone()).await {
             Ok(page) => {
+                pages += 1;
+                let fingerprints: Vec<u64> = page.records.iter().map(fingerprint).collect();
+                if !fingerprints.is_empty() && fingerprints.iter().all(|f| seen_records.contains(f))
+                {
+                    let error = GitlabError::RepeatedPage {
+                        url: "GraphQL".into(),
+                        page: format!("after cursor {}", cursor.as_deref().unwrap_or("(none)")),
+                    };
+                    return (records, Some(error));
+                }
+                seen_records.extend(fingerprints);
                 records.extend(page.records);
                 on_page(records.len());
                 match (page.has_next, page.end_cursor) {
                     (true, Some(next)) => {
-                        if !seen_cursors.insert(next.clone()) {
+                        if !seen_cursors.insert(next.clone()) || pages >= MAX_PAGES {
                             let error = GitlabError::RepeatedPage {
                                 url: "GraphQL".into(),
                                 page: format!("cursor {next}"),
@@ -55,7 +76,13 @@ async fn paginate_from<T>(
                         }
                         cursor = Some(next);
                     }
-                    _ => return (records, None),
+                    (true, None) => {
+                        let error = GitlabError::MissingCursor {
+                            url: "GraphQL".into(),
+                        };
+                        return (records, Some(error));
+                    }
+                    (false, _) => return (records, None),
                 }
             }
             Err(GitlabError::TooComplex { .. }) if page_size > MIN_PAGE_SIZE => {
@@ -67,6 +94,12 @@ async fn paginate_from<T>(
             Err(error) => return (records, Some(error)),
         }
     }
+}
+
+fn fingerprint<T: std::fmt::Debug>(record: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    format!("{record:?}").hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Pages a window of [`WINDOW_PAGES`] pages or more is worth splitting off: fewer, and the extra
@@ -83,7 +116,7 @@ const MAX_WINDOWS: usize = 12;
 /// `window` (both ends included; the whole range when `None`) and returns it with the total
 /// count; `created` and `id` read a record's creation time and identity (windows share their
 /// edges, so a record on an edge comes twice and is kept once).
-pub(crate) async fn paginate_windows<T>(
+pub(crate) async fn paginate_windows<T: std::fmt::Debug>(
     page_size: i64,
     end: DateTime<Utc>,
     fetch: impl AsyncFn(
@@ -106,8 +139,15 @@ pub(crate) async fn paginate_windows<T>(
     };
     let mut records = probe.records;
     on_page(records.len());
-    let Some(cursor) = probe.end_cursor.filter(|_| probe.has_next) else {
-        return (records, None);
+    let cursor = match (probe.has_next, probe.end_cursor) {
+        (false, _) => return (records, None),
+        (true, Some(cursor)) => cursor,
+        (true, None) => {
+            let error = GitlabError::MissingCursor {
+                url: "GraphQL".into(),
+            };
+            return (records, Some(error));
+        }
     };
     let per_page = usize::try_from(page_size.max(1)).unwrap_or(100);
     let left_pages = total
@@ -123,7 +163,9 @@ pub(crate) async fn paginate_windows<T>(
             |n| on_page(records.len() + n),
         )
         .await;
-        records.extend(rest);
+        // A server that ignores the cursor answers the first page again: keep each record once.
+        let mut seen: HashSet<String> = records.iter().map(&id).collect();
+        records.extend(rest.into_iter().filter(|r| seen.insert(id(r))));
         return (records, error);
     };
     let windows = left_pages.div_ceil(WINDOW_PAGES).min(MAX_WINDOWS);
@@ -157,7 +199,7 @@ pub(crate) async fn paginate_windows<T>(
 /// Fetches what the events name that the first queries did not find: per project
 /// (concurrently; the client bounds requests in flight), a hundred iids per request list, every
 /// page. `fetch(project_id, iids, first, after)` asks GitLab for one page.
-pub(crate) async fn fetch_missing<'k, T>(
+pub(crate) async fn fetch_missing<'k, T: std::fmt::Debug>(
     known: &HashSet<TargetKey>,
     wanted: impl Iterator<Item = &'k TargetKey>,
     page_size: i64,
@@ -266,7 +308,46 @@ mod tests {
             |_| {},
         )
         .await;
-        assert_eq!(items, vec![7, 7], "the first repeat is detected");
+        assert_eq!(items, vec![7], "the repeat is detected, and not kept");
         assert!(matches!(error, Some(GitlabError::RepeatedPage { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_server_ignoring_the_cursor_is_caught_by_its_repeated_records() {
+        let mut calls = 0;
+        let (items, error) = paginate(
+            100,
+            async |_, _| {
+                calls += 1;
+                Ok(Page {
+                    records: vec![1, 2],
+                    has_next: true,
+                    end_cursor: Some(format!("fresh-{calls}")),
+                })
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(items, vec![1, 2]);
+        assert_eq!(calls, 2);
+        assert!(matches!(error, Some(GitlabError::RepeatedPage { .. })));
+    }
+
+    #[tokio::test]
+    async fn more_pages_without_a_cursor_is_an_error_not_the_end() {
+        let (items, error) = paginate(
+            100,
+            async |_, _| {
+                Ok(Page {
+                    records: vec![1],
+                    has_next: true,
+                    end_cursor: None,
+                })
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(items, vec![1]);
+        assert!(matches!(error, Some(GitlabError::MissingCursor { .. })));
     }
 }

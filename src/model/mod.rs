@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O beyond (de)serialising; every other module speaks these types.
 
+pub mod json_text;
 mod period;
 mod snapshot;
 

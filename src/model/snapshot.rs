@@ -106,7 +106,7 @@ impl Snapshot {
     }
 
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("snapshot serialises");
+        let mut text = super::json_text::to_string_pretty(self).expect("snapshot serialises");
         text.push('\n');
         text
     }

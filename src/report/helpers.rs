@@ -13,6 +13,16 @@ use url::{Position, Url};
 
 use crate::classify::Strength;
 
+/// Bidirectional controls: overrides, embeddings, isolates and marks. They can make a title read
+/// differently from what it is (a "Trojan Source" `invoice\u{202E}gpj.exe` shows as
+/// `invoiceexe.jpg`), so no format writes them; the letters around them stay.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
 /// Escapes text so that it renders literally in GitLab Flavored Markdown.
 ///
 /// The value stays on one line (control characters and line breaks become spaces), cannot open
@@ -27,8 +37,7 @@ pub fn escape_markdown(text: &str) -> String {
     while let Some(c) = chars.next() {
         let c = match c {
             c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => ' ',
-            // Bidirectional overrides can make a title read differently from what it links to.
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => continue,
+            c if is_bidi_control(c) => continue,
             c => c,
         };
         let next_is_word = chars.peek().is_some_and(|n| !n.is_whitespace());
@@ -89,6 +98,7 @@ pub fn safe_url(raw: &str) -> Option<String> {
 pub fn code_span(text: &str) -> String {
     let text: String = text
         .chars()
+        .filter(|c| !is_bidi_control(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     if text.trim().is_empty() {
@@ -155,7 +165,7 @@ pub fn escape_html(text: &str) -> String {
             '\'' => out.push_str("&#x27;"),
             '`' => out.push_str("&#x60;"),
             '=' => out.push_str("&#x3D;"),
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {}
+            c if is_bidi_control(c) => {}
             // Other control characters have no business in a report and some break email.
             c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
             c => out.push(c),
@@ -206,17 +216,30 @@ pub fn inline_html(text: &str) -> String {
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled.
 /// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
-/// first) gets a leading `'`, so a GitLab title cannot become `=HYPERLINK(…)` in someone's
-/// spreadsheet. Numbers are written by the caller, not through here.
+/// first, or `=`, `+`, `-`, `@` after leading spaces) gets a leading `'`, so a GitLab title
+/// cannot become `=HYPERLINK(…)` in someone's spreadsheet. Line breaks and tabs stay (a note may
+/// have several lines); other control characters (a lone CR too) become spaces and
+/// bidirectional controls go.
+/// Numbers are written by the caller, not through here.
 pub fn csv_field(text: &str) -> String {
-    let guarded = matches!(
-        text.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    );
-    let needs_quotes = guarded
-        || text.contains([',', '"', '\n', '\r'])
-        || text.starts_with(' ')
-        || text.ends_with(' ');
+    let formula = |c: Option<char>| matches!(c, Some('=' | '+' | '-' | '@'));
+    let guarded = matches!(text.chars().next(), Some('\t' | '\r'))
+        || formula(text.chars().next())
+        || formula(text.chars().find(|c| !c.is_whitespace()));
+    let text: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !is_bidi_control(*c))
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let needs_quotes =
+        guarded || text.contains([',', '"', '\n']) || text.starts_with(' ') || text.ends_with(' ');
     let mut out = String::with_capacity(text.len() + 3);
     if needs_quotes {
         out.push('"');
@@ -535,6 +558,10 @@ mod tests {
         assert_eq!(escape_markdown("v1.2 a-b"), "v1.2 a-b");
         assert_eq!(escape_markdown("evil\u{202E}txt"), "eviltxt");
         assert_eq!(
+            escape_markdown("\u{2066}a\u{2069}\u{200F}b\u{200E}\u{61C}"),
+            "ab"
+        );
+        assert_eq!(
             escape_markdown("Runbook: add alerts :fire:"),
             "Runbook: add alerts :fire:"
         );
@@ -622,6 +649,17 @@ mod tests {
             );
         }
         assert_eq!(csv_field("a-b"), "a-b", "only a leading sign is a formula");
+        assert_eq!(
+            csv_field("  =1"),
+            "\"'  =1\"",
+            "spaces do not hide a formula"
+        );
+        assert_eq!(csv_field("\r=1"), "\"' =1\"");
+        assert_eq!(
+            csv_field("a\u{7}b\u{202E}c\r\nd\u{85}"),
+            "\"a bc\nd \"",
+            "no control or bidi character is written raw"
+        );
         assert_eq!(csv_field(""), "");
     }
 
@@ -631,6 +669,7 @@ mod tests {
         assert_eq!(code_span("a`b"), "``a`b``");
         assert_eq!(code_span("`x`"), "`` `x` ``");
         assert_eq!(code_span("line\nbreak"), "`line break`");
+        assert_eq!(code_span("a\u{202E}b"), "`ab`");
         assert_eq!(code_span(""), "");
     }
 }

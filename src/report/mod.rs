@@ -34,8 +34,8 @@ use crate::framework::Framework;
 use crate::model::Snapshot;
 
 pub use helpers::{
-    code_span, csv_field, escape_html, escape_markdown, html_link, markdown_link, safe_url,
-    strength_colors,
+    code_span, csv_field, escape_html, escape_markdown, html_link, is_bidi_control, markdown_link,
+    safe_url, strength_colors,
 };
 pub use team_view::{TeamOverview, TeamView, TEAM_OVERVIEW_FORMAT};
 pub use view::BragView;
@@ -353,7 +353,7 @@ impl Renderer {
                 let team = team_view::team(&scope, framework, previous.as_ref());
                 match format {
                     Format::Json => {
-                        let mut text = serde_json::to_string_pretty(&team.overview())
+                        let mut text = crate::model::json_text::to_string_pretty(&team.overview())
                             .expect("the team overview serialises");
                         text.push('\n');
                         Ok(text)

@@ -711,7 +711,7 @@ pub(super) fn item_view(item: &Item) -> ItemView {
         kind: item.kind,
         kind_label,
         role: item.role,
-        title: item.title.clone(),
+        title: shorten(&item.title, MAX_TITLE_CHARS),
         url: item.web_url.clone(),
         date: item.date().map(|d| d.format("%Y-%m-%d").to_string()),
         project: item.project.clone().or_else(|| item.group.clone()),
@@ -727,6 +727,18 @@ pub(super) fn item_view(item: &Item) -> ItemView {
             .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|n| !n.is_empty()),
         detail,
+    }
+}
+
+/// Longest title a report shows (GitLab itself allows 255 characters); a longer one from a
+/// misbehaving server is cut with an ellipsis so the report stays readable. JSON and CSV keep
+/// the whole title: they are data.
+const MAX_TITLE_CHARS: usize = 500;
+
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text.to_string(),
     }
 }
 

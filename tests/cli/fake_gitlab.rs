@@ -38,11 +38,13 @@ use axum::Router;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+mod chaos;
 mod epics;
 mod incidents;
 mod oncall;
 mod project_issues;
 
+pub use chaos::{Chaos, ChaosFault, PagingFault};
 pub use epics::{Epic, EpicEdition, GroupAccess};
 pub use incidents::TimelineEvent;
 pub use oncall::{oncall_window_accepted, OncallRotation, OncallSchedule};
@@ -715,6 +717,14 @@ pub struct Faults {
     pub read_only_token: bool,
     /// Enforce a rate limit on every request, as Rack::Attack does on GitLab.com.
     pub rate_limit: Option<RateLimit>,
+    /// Seeded random faults on a share of the targeted requests (`fake_gitlab/chaos.rs`).
+    pub chaos: Option<Chaos>,
+    /// Targeted REST lists repeat themselves: every page asked for gets the first page's rows,
+    /// and the headers always announce one more page (no totals), as a proxy that drops the
+    /// query string would answer.
+    pub repeat_rest_page: bool,
+    /// Targeted GraphQL connections page wrongly (see [`PagingFault`]).
+    pub graphql_paging: Option<PagingFault>,
 }
 
 /// At most `limit` requests per window of `window_secs`, windows aligned to the epoch (as
@@ -741,6 +751,9 @@ impl Default for Faults {
             graphql: None,
             read_only_token: false,
             rate_limit: None,
+            chaos: None,
+            repeat_rest_page: false,
+            graphql_paging: None,
         }
     }
 }
@@ -761,6 +774,7 @@ pub struct RecordedRequest {
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The status answered; 0 when the connection was reset instead.
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
@@ -828,6 +842,11 @@ struct Traffic {
     targeted: usize,
     /// Under a [`RateLimit`]: the current window's number and the requests counted in it.
     window: (u64, usize),
+    /// Attempts so far at each distinct request, for [`Chaos`].
+    attempts: BTreeMap<String, usize>,
+    /// The faults [`Chaos`] dealt, when it decided (a slow answer the client gave up on is
+    /// never recorded as a request).
+    chaos_hits: Vec<ChaosFault>,
 }
 
 impl FakeGitlab {
@@ -856,6 +875,7 @@ impl FakeGitlab {
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
+        let app = app.into_make_service_with_connect_info::<chaos::Conn>();
         let thread = std::thread::Builder::new()
             .name(format!("fake-gitlab-{}", addr.port()))
             .spawn(move || {
@@ -865,8 +885,9 @@ impl FakeGitlab {
                     .build()
                     .expect("tokio runtime");
                 runtime.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                    let listener = chaos::ResettableListener(
+                        tokio::net::TcpListener::from_std(listener).expect("tokio listener"),
+                    );
                     tokio::select! {
                         result = axum::serve(listener, app) => {
                             if let Err(e) = result {
@@ -891,6 +912,11 @@ impl FakeGitlab {
     /// Everything received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.state.lock().unwrap().requests.clone()
+    }
+
+    /// The faults [`Chaos`] dealt so far, in order.
+    pub fn chaos_hits(&self) -> Vec<ChaosFault> {
+        self.shared.state.lock().unwrap().chaos_hits.clone()
     }
 
     /// Received GraphQL requests for one operation.
@@ -976,6 +1002,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
     let headers = request.headers().clone();
+    let conn = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<chaos::Conn>>()
+        .map(|info| info.0.clone());
     let body = axum::body::to_bytes(request.into_body(), 16 * 1024 * 1024)
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -995,12 +1025,41 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         || targets
             .iter()
             .any(|t| path.contains(t.as_str()) || operation.as_deref() == Some(t.as_str()));
-    let (nth_targeted, request_count) = {
+    let request_key = format!("{method} {path}?{query} {body}");
+    let (nth_targeted, request_count, attempt) = {
         let mut traffic = shared.state.lock().unwrap();
         if targeted {
             traffic.targeted += 1;
         }
-        (traffic.targeted, traffic.requests.len() + 1)
+        let attempts = traffic.attempts.entry(request_key.clone()).or_default();
+        let attempt = *attempts;
+        *attempts += 1;
+        (traffic.targeted, traffic.requests.len() + 1, attempt)
+    };
+    let chaos = match &shared.faults.chaos {
+        Some(chaos) if targeted => chaos.decide(&request_key, attempt),
+        _ => None,
+    };
+    if let Some(fault) = chaos {
+        shared.state.lock().unwrap().chaos_hits.push(fault);
+    }
+    if let Some(ChaosFault::Slow { ms }) = chaos {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    // A repeating server answers the first page whatever was asked (and says there is more).
+    let repeat_rest = targeted
+        && shared.faults.repeat_rest_page
+        && method == Method::GET
+        && path.contains("/api/v4/");
+    let (claimed_page, route_query) = if repeat_rest {
+        chaos::first_page_query(&query)
+    } else {
+        (0, query.clone())
+    };
+    let paging = shared.faults.graphql_paging.filter(|_| targeted);
+    let route_body = match paging {
+        Some(_) if operation.is_some() => chaos::without_cursor(&body),
+        _ => body.clone(),
     };
 
     let limited = shared.faults.rate_limit.map(|rate| {
@@ -1023,6 +1082,25 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     });
     let mut answer = if let Some((false, limit, _, reset, wait, _)) = limited {
         rate_limited(limit, reset, wait)
+    } else if let (Some(chaos), Some(fault)) = (&shared.faults.chaos, chaos) {
+        match fault {
+            ChaosFault::ServerError => chaos.server_error(&request_key, attempt),
+            ChaosFault::TooManyRequests => too_many_requests(&shared),
+            ChaosFault::NotJson => chaos::html_page(),
+            ChaosFault::WrongShape => {
+                Answer::json(StatusCode::OK, &json!({"unexpected": "an object"}))
+            }
+            _ => route(
+                &shared,
+                &method,
+                &path,
+                &route_query,
+                &headers,
+                &route_body,
+                operation.as_deref(),
+                targeted,
+            ),
+        }
     } else if targeted && nth_targeted <= shared.faults.fail_first_n_with_429 {
         too_many_requests(&shared)
     } else if targeted
@@ -1041,9 +1119,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             &shared,
             &method,
             &path,
-            &query,
+            &route_query,
             &headers,
-            &body,
+            &route_body,
             operation.as_deref(),
             targeted,
         )
@@ -1054,9 +1132,26 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             .header("ratelimit-remaining", remaining.to_string())
             .header("ratelimit-reset", reset.to_string());
     }
-    if targeted && shared.faults.truncate_body_on_request == Some(nth_targeted) {
+    let cut = shared.faults.truncate_body_on_request == Some(nth_targeted)
+        || chaos == Some(ChaosFault::CutBody);
+    if targeted && cut {
         if let Payload::Whole(bytes) = answer.payload {
             answer.payload = Payload::Cut(bytes);
+        }
+    }
+    if chaos == Some(ChaosFault::TruncatedJson) {
+        chaos::truncate_json(&mut answer);
+    }
+    if repeat_rest {
+        chaos::endless_page_headers(&mut answer, claimed_page);
+    }
+    if let Some(fault) = paging.filter(|_| operation.is_some()) {
+        chaos::rewrite_page_info(&mut answer, fault, request_count);
+    }
+    let reset = chaos == Some(ChaosFault::Reset);
+    if reset {
+        if let Some(conn) = &conn {
+            conn.reset();
         }
     }
 
@@ -1075,7 +1170,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             })
             .collect(),
         body,
-        status: answer.status.as_u16(),
+        status: if reset { 0 } else { answer.status.as_u16() },
         at: arrived,
         done: Instant::now(),
         window: limited.map(|l| l.5),

@@ -13,6 +13,11 @@
 //! - `merge`: `harvest --shard N/M` and `merge`, a team harvested in slices and put together.
 //! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
 //! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
+//! - `faults`: seeded 5xx, resets, timeouts, 429 storms, broken bodies, GraphQL partial data and
+//!   repeated pages: the exact items, or an honest partial result.
+//! - `hostile`: titles, names, labels and paths written to attack the reader, harmless and still
+//!   readable in Markdown, HTML, CSV, JSON and email.
+//! - `secrets`: the token in no output, error, file or URL at any `-v` level; config permissions.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
 
 mod curation;
@@ -21,8 +26,10 @@ mod epics;
 mod errors;
 mod fake_gitlab;
 mod fake_selftest;
+mod faults;
 mod gitlab_ci;
 mod harvest;
+mod hostile;
 mod issues;
 mod merge;
 mod offline;
@@ -30,6 +37,7 @@ mod oncall;
 mod publish;
 mod retries;
 mod scenario;
+mod secrets;
 mod showcase;
 mod smtp_server;
 mod support;

@@ -238,26 +238,29 @@ fn failing_events_keep_the_rest_of_the_reviews() {
         .map(|s| (s["name"].as_str().unwrap(), s))
         .collect();
     // Exactly the sources that read events: the events entry itself, and reviews, issues and
-    // incidents, which use them (approvals, comments, closed issues). Authored merge requests
-    // do not, and stay `ok`.
+    // incidents, which use them (approvals, comments, closed issues); and interviews, which are
+    // found among their items. Authored merge requests do not, and stay `ok`.
     let status = |name: &str| troubled.get(name).map(|s| s["status"].as_str().unwrap());
     assert_eq!(
         troubled.keys().copied().collect::<Vec<_>>(),
-        vec!["events", "incidents", "issues", "reviews"],
+        vec!["events", "incidents", "interviews", "issues", "reviews"],
         "only the sources reading events: {:#}",
         snapshot["sources"]
     );
     // Reviews kept the requested ones; the others found nothing else to keep.
     assert_eq!(status("reviews"), Some("partial"));
+    assert_eq!(status("interviews"), Some("partial"));
     for name in ["events", "issues", "incidents"] {
         assert_eq!(status(name), Some("failed"), "{name}");
     }
     for (name, source) in &troubled {
         run.stderr_has(&format!("source `{name}`"));
-        assert!(
-            source["detail"].as_str().unwrap_or("").contains("500"),
-            "{source:#}"
-        );
+        let detail = source["detail"].as_str().unwrap_or("");
+        if *name == "interviews" {
+            assert!(detail.contains("reviews, issues, incidents"), "{source:#}");
+        } else {
+            assert!(detail.contains("500"), "{source:#}");
+        }
     }
     // Requested reviews still arrive from GraphQL; those known only from events cannot.
     let reviews: Vec<&str> = items(&snapshot)
@@ -303,9 +306,11 @@ fn graphql_partial_data_is_a_partial_harvest() {
     run.code(3)
         .stderr_has("Timeout on MergeRequest.diffStatsSummary");
     let snapshot = read_snapshot(&env.path("snapshot.json"));
+    // The authored-MR source, and interviews, which are looked for among its items.
     let troubled: Vec<&Value> = sources(&snapshot)
         .iter()
         .filter(|s| s["status"] == "partial" || s["status"] == "failed")
+        .filter(|s| s["name"] != "interviews")
         .collect();
     assert_eq!(
         troubled.len(),
