@@ -142,7 +142,7 @@ impl Client {
                 counter,
                 |bytes| {
                     let response: Response<Q::ResponseData> = serde_json::from_slice(bytes)
-                        .map_err(|e| super::decode_error(&shown, &e))?;
+                        .map_err(|e| super::decode_error(&shown, &e, bytes))?;
                     let messages: Vec<(String, Option<String>)> = response
                         .errors
                         .unwrap_or_default()

@@ -104,7 +104,10 @@ impl Client {
                 },
                 &shown,
                 counter,
-                |bytes| serde_json::from_slice(bytes).map_err(|e| super::decode_error(&shown, &e)),
+                |bytes| {
+                    serde_json::from_slice(bytes)
+                        .map_err(|e| super::decode_error(&shown, &e, bytes))
+                },
                 may_retry,
             )
             .await?;

@@ -287,18 +287,24 @@ impl Client {
 }
 
 /// A body that is not what we asked for: cut off or garbled (worth another try), or whole JSON of
-/// the wrong shape (retrying cannot help).
-pub(crate) fn decode_error(url: &str, e: &serde_json::Error) -> GitlabError {
+/// the wrong shape (retrying cannot help). An HTML page is usually a sign-in page or proxy in
+/// front of GitLab, and the error says so.
+pub(crate) fn decode_error(url: &str, e: &serde_json::Error, body: &[u8]) -> GitlabError {
     if e.is_data() {
-        GitlabError::UnexpectedShape {
+        return GitlabError::UnexpectedShape {
             url: url.to_string(),
             detail: e.to_string(),
-        }
+        };
+    }
+    let html = body.trim_ascii_start().starts_with(b"<");
+    let detail = if html {
+        "an HTML page came back instead of JSON: a sign-in page or proxy may stand in front of GitLab's API (check --gitlab-url, and that the API is reachable without a browser login)".to_string()
     } else {
-        GitlabError::InvalidBody {
-            url: url.to_string(),
-            detail: e.to_string(),
-        }
+        e.to_string()
+    };
+    GitlabError::InvalidBody {
+        url: url.to_string(),
+        detail,
     }
 }
 
@@ -366,7 +372,14 @@ fn gitlab_message(body: &[u8]) -> String {
 pub(crate) fn sanitize_message(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            // Control and bidirectional characters could disguise what a terminal shows.
+            if c.is_control() || crate::report::is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let cleaned = cleaned.trim();
     if cleaned.is_empty() {
@@ -427,11 +440,20 @@ mod tests {
             id: u64,
         }
         let cut = serde_json::from_slice::<Wanted>(br#"{"id": 1"#).unwrap_err();
-        assert!(is_retryable(&decode_error("u", &cut)));
+        assert!(is_retryable(&decode_error("u", &cut, b"")));
         let shape = serde_json::from_slice::<Wanted>(br#"{"name": "x"}"#).unwrap_err();
-        let error = decode_error("u", &shape);
+        let error = decode_error("u", &shape, b"");
         assert!(matches!(error, GitlabError::UnexpectedShape { .. }));
         assert!(!is_retryable(&error));
+    }
+
+    #[test]
+    fn an_html_page_is_named_as_such_and_messages_lose_bidi_controls() {
+        let page = b"\n  <!DOCTYPE html><html><title>Sign in</title>";
+        let e = serde_json::from_slice::<serde_json::Value>(page).unwrap_err();
+        let text = decode_error("u", &e, page).to_string();
+        assert!(text.contains("sign-in page or proxy"), "{text}");
+        assert_eq!(sanitize_message("a\u{202e}b\u{200f}c"), "a b c");
     }
 
     #[test]

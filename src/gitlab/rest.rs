@@ -60,8 +60,8 @@ impl Client {
             &shown,
             counter,
             |body| {
-                let value =
-                    serde_json::from_slice(body).map_err(|e| super::decode_error(&shown, &e))?;
+                let value = serde_json::from_slice(body)
+                    .map_err(|e| super::decode_error(&shown, &e, body))?;
                 let mut hasher = DefaultHasher::new();
                 body.hash(&mut hasher);
                 Ok((value, hasher.finish()))
