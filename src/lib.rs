@@ -25,5 +25,7 @@ pub mod logging;
 pub mod merge;
 pub mod model;
 pub mod progress;
+#[cfg(test)]
+mod properties;
 pub mod report;
 pub mod shard;
