@@ -19,6 +19,8 @@ pub mod deliver;
 pub mod email;
 pub mod error;
 pub mod framework;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod gitlab;
 pub mod harvest;
 pub mod logging;

@@ -5,12 +5,10 @@
 use proptest::prelude::*;
 
 use super::{cases, tricky_string};
-use crate::classify::engine::{merge, Compiled, CompiledSet, ItemView};
 use crate::classify::{explain, Rule, RuleSet, When};
 use crate::framework::Framework;
+use crate::fuzzing::{rules_agree, rules_text, ORIGIN};
 use crate::model::{Item, ItemKind, Role};
-
-const ORIGIN: &str = "fuzz-rules.toml";
 
 /// Words items and patterns share, so that patterns often match: ASCII, digits, and letters
 /// whose lower case is longer, context-dependent or not a single character.
@@ -274,40 +272,6 @@ fn item() -> impl Strategy<Value = Item> {
         })
 }
 
-/// Every rule on every item: the fast path and `explain`'s evaluation agree on whether it
-/// fires and why, stopping early changes nothing but the wording, and the whole set
-/// classifies as `explain`'s outcomes merge.
-fn agree(rules: &RuleSet, item: &Item) -> Result<(), TestCaseError> {
-    let view = ItemView::new(item);
-    for rule in &rules.rules {
-        let compiled = Compiled::new(rule);
-        let fast = compiled.matches(&view).map(|b| compiled.render(&b, &view));
-        let slow = compiled.evaluate(&view, false);
-        prop_assert_eq!(&fast, &slow.reason, "rule {:?} on {:?}", rule, item);
-        let early = compiled.evaluate(&view, true);
-        prop_assert_eq!(early.fired(), slow.fired());
-        prop_assert!(
-            slow.fired() || !slow.failed.is_empty(),
-            "failed without a reason"
-        );
-    }
-    let outcomes = explain(item, rules);
-    let expected = if outcomes.iter().any(|o| o.skip && o.fired) {
-        Vec::new()
-    } else {
-        let fired: Vec<(&Rule, String)> = rules
-            .rules
-            .iter()
-            .zip(&outcomes)
-            .filter(|(rule, o)| !rule.skip && o.fired)
-            .map(|(rule, o)| (rule, o.reason.clone().unwrap()))
-            .collect();
-        merge(&fired)
-    };
-    prop_assert_eq!(CompiledSet::new(rules).classify(item), expected);
-    Ok(())
-}
-
 /// A line of a rules file.
 fn rules_line() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
@@ -358,11 +322,7 @@ proptest! {
 
     #[test]
     fn rules_text_is_read_or_explained(lines in prop::collection::vec(rules_line(), 0..16)) {
-        let text = lines.join("\n");
-        if let Err(e) = RuleSet::from_toml_str(&text, ORIGIN) {
-            let message = e.to_string();
-            prop_assert!(message.contains(ORIGIN), "{}", message);
-        }
+        rules_text(&lines.join("\n"));
     }
 
     #[test]
@@ -376,7 +336,7 @@ proptest! {
         }
         let _ = rules.validate(&Framework::builtin());
         for item in &items {
-            agree(&rules, item)?;
+            rules_agree(&rules, item);
         }
     }
 
@@ -399,7 +359,7 @@ proptest! {
         item.labels = vec![other, label.clone()];
         let outcome = &explain(&item, &rules)[0];
         prop_assert!(outcome.fired, "label {:?} does not match itself: {:?}", label, outcome.failed);
-        agree(&rules, &item)?;
+        rules_agree(&rules, &item);
     }
 
     #[test]
@@ -428,7 +388,7 @@ proptest! {
             let item = Item::new(ItemKind::Issue, Role::Author, "alice", "1".into(), "u".into(), title.clone());
             let outcome = &explain(&item, &rules)[0];
             prop_assert!(outcome.fired, "{:?} does not match title {:?}: {:?}", pattern, title, outcome.failed);
-            agree(&rules, &item)?;
+            rules_agree(&rules, &item);
         }
     }
 }
