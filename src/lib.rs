@@ -11,6 +11,7 @@
 //! maps errors to exit codes.
 
 pub mod app;
+pub mod ca_cert;
 pub mod classify;
 pub mod cli;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod framework;
 pub mod fuzzing;
 pub mod gitlab;
 pub mod harvest;
+pub mod interrupt;
 pub mod logging;
 pub mod merge;
 pub mod model;

@@ -150,9 +150,11 @@ prop_compose! {
         disable in prop::collection::vec(tricky_string(6), 0..2),
         weights in prop::collection::btree_map(tricky_string(6), -1.0f64..2.0, 0..3),
     ) -> Config {
-        let mut c = Config::default();
-        c.gitlab_url = gitlab_url;
-        c.token_command = token_command;
+        let mut c = Config {
+            gitlab_url,
+            token_command,
+            ..Config::default()
+        };
         c.harvest.concurrency = concurrency;
         c.harvest.page_size = page_size;
         c.harvest.epic_groups = epic_groups;

@@ -14,6 +14,9 @@
 //! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
 //! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
+//! - `tls`: a GitLab with a private CA, trusted only through `--ca-cert`.
+//! - `interrupt`, `outputs`: Ctrl-C during a harvest, and outputs that are replaced whole or
+//!   not at all (unwritable folder, full disk, killed mid-write).
 
 mod curation;
 mod email;
@@ -23,10 +26,14 @@ mod fake_gitlab;
 mod fake_selftest;
 mod gitlab_ci;
 mod harvest;
+#[cfg(unix)]
+mod interrupt;
 mod issues;
 mod merge;
 mod offline;
 mod oncall;
+#[cfg(unix)]
+mod outputs;
 mod publish;
 mod retries;
 mod scenario;
@@ -35,3 +42,4 @@ mod smtp_server;
 mod support;
 mod team;
 mod timelines;
+mod tls;
