@@ -391,4 +391,39 @@ proptest! {
             rules_agree(&rules, &item);
         }
     }
+
+    #[test]
+    fn a_changed_path_matches_itself_as_a_glob(path in pattern(PATHS), other in pattern(PATHS)) {
+        // GitLab's paths have no surrounding spaces and no `./`, which a glob drops.
+        if path != path.trim() || path.starts_with("./") {
+            return Ok(());
+        }
+        for key in ["paths_any", "paths_all"] {
+            let when = if key == "paths_any" {
+                When { paths_any: vec![path.clone()], ..When::default() }
+            } else {
+                When { paths_all: vec![path.clone(), other.clone()], ..When::default() }
+            };
+            let rules = RuleSet {
+                name: "own".into(),
+                rules: vec![Rule {
+                    id: "own".into(),
+                    competencies: vec!["technical-1".into()],
+                    weight: 1.0,
+                    reason: "{path}".into(),
+                    skip: false,
+                    when,
+                }],
+            };
+            // A path that is not a valid glob (`//`, `[`) is rejected, not matched.
+            if rules.validate(&Framework::builtin()).is_err() {
+                continue;
+            }
+            let mut item = Item::new(ItemKind::MergeRequest, Role::Author, "alice", "1".into(), "u".into(), "t".into());
+            item.changed_paths = if key == "paths_any" { vec![other.clone(), path.clone()] } else { vec![path.clone()] };
+            let outcome = &explain(&item, &rules)[0];
+            prop_assert!(outcome.fired, "{} {:?} does not match itself: {:?}", key, path, outcome.failed);
+            rules_agree(&rules, &item);
+        }
+    }
 }
