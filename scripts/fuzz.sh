@@ -65,7 +65,11 @@ printf '2026Q3\n2026-07-01\n2026-09-30' | seed period calendar
 printf 'FY27-Q3\n2026-08-01\n2026-10-31' | seed period fiscal
 
 # Build once, outside the time budget; debug assertions on, so overflows count as crashes.
-cargo +nightly fuzz build --debug-assertions "${targets[@]}" 2>&1 | tail -n 3
+if ! cargo +nightly fuzz build --debug-assertions >fuzz/build.log 2>&1; then
+  tail -n 30 fuzz/build.log >&2
+  echo "error: the fuzz targets do not build (full log in fuzz/build.log)" >&2
+  exit 1
+fi
 
 summary=()
 failed=0

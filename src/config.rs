@@ -422,10 +422,8 @@ pub fn write_example(path: &Path, force: bool) -> Result<(), ConfigError> {
             path: path.display().to_string(),
         });
     }
-    Ok(crate::deliver::write_atomically(
-        path,
-        EXAMPLE_CONFIG.as_bytes(),
-    )?)
+    crate::deliver::write_atomically(path, EXAMPLE_CONFIG.as_bytes())?;
+    Ok(())
 }
 
 /// toml's own message, with the line and column of the offending key.
