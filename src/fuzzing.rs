@@ -64,15 +64,22 @@ pub fn snapshot_text(text: &str) -> Option<Snapshot> {
 /// What `report` does with a snapshot it read: classify it with the built-in rules and render
 /// every kind in every format. An error is an answer; only a panic fails.
 pub fn classify_and_render(mut snapshot: Snapshot) {
-    let framework = Framework::builtin();
-    classify::classify(&mut snapshot, &framework, &RuleSet::builtin())
-        .expect("the built-in rules validate");
-    let renderer = Renderer::new(None, None).expect("the built-in templates load");
-    for kind in [ReportKind::Brag, ReportKind::Team] {
-        for format in [Format::Markdown, Format::Html, Format::Json, Format::Csv] {
-            let _ = renderer.render(kind, format, &snapshot, &framework);
-        }
+    thread_local! {
+        // Set up once per thread: the fuzzer calls this many thousand times a minute.
+        static SETUP: (Framework, RuleSet, Renderer) = (
+            Framework::builtin(),
+            RuleSet::builtin(),
+            Renderer::new(None, None).expect("the built-in templates load"),
+        );
     }
+    SETUP.with(|(framework, rules, renderer)| {
+        classify::classify(&mut snapshot, framework, rules).expect("the built-in rules validate");
+        for kind in [ReportKind::Brag, ReportKind::Team] {
+            for format in [Format::Markdown, Format::Html, Format::Json, Format::Csv] {
+                let _ = renderer.render(kind, format, &snapshot, framework);
+            }
+        }
+    });
 }
 
 /// Reads `text` as a rules file, then checks it against the built-in framework: rejections name
