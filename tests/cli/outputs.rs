@@ -52,12 +52,18 @@ fn text(output: &Output) -> String {
 fn an_unwritable_folder_keeps_the_previous_report_and_says_why() {
     let env = setup();
     let mut cmd = report(&env);
-    // Root may write anywhere: run as nobody then, in folders nobody may read but not write.
+    // Root may write anywhere: run as nobody then, in folders nobody may read but not write,
+    // with the binary linked into the test's folder (the checkout may be out of nobody's reach).
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         for path in [env.dir.path(), &env.path("home"), &env.path("xdg")] {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
+        let binary = env.path("gl-evidence");
+        if std::fs::hard_link(cmd.get_program(), &binary).is_err() {
+            std::fs::copy(cmd.get_program(), &binary).unwrap();
+        }
+        cmd = rebuilt(&cmd, |_| std::process::Command::new(&binary));
         cmd.uid(65534).gid(65534);
     }
     std::fs::set_permissions(env.path("out"), std::fs::Permissions::from_mode(0o555)).unwrap();
@@ -128,9 +134,22 @@ fn a_run_killed_mid_write_keeps_the_previous_report() {
 
 /// The report command under `sh -c SCRIPT`, the script ending in `exec "$@"`.
 fn limited(env: &TestEnv, script: &str) -> Output {
-    let inner = report(env);
-    let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c").arg(script).arg("sh").arg(inner.get_program());
+    let mut cmd = rebuilt(&report(env), |program| {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c").arg(script).arg("sh").arg(program);
+        cmd
+    });
+    // The report is far larger than the limit, or the test proves nothing.
+    assert!(DEMO.len() > 8192);
+    cmd.output().expect("run sh")
+}
+
+/// `inner`'s arguments, environment and folder on the command `start` makes of its program.
+fn rebuilt(
+    inner: &std::process::Command,
+    start: impl FnOnce(&std::ffi::OsStr) -> std::process::Command,
+) -> std::process::Command {
+    let mut cmd = start(inner.get_program());
     cmd.args(inner.get_args());
     for (key, value) in inner.get_envs() {
         match value {
@@ -138,8 +157,8 @@ fn limited(env: &TestEnv, script: &str) -> Output {
             None => cmd.env_remove(key),
         };
     }
-    cmd.current_dir(env.dir.path());
-    // The report is far larger than the limit, or the test proves nothing.
-    assert!(DEMO.len() > 8192);
-    cmd.output().expect("run sh")
+    if let Some(dir) = inner.get_current_dir() {
+        cmd.current_dir(dir);
+    }
+    cmd
 }
