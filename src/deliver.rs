@@ -36,7 +36,11 @@ impl WriteError {
                 "write somewhere else (--out)".to_string(),
             ),
             ErrorKind::StorageFull | ErrorKind::QuotaExceeded => (
-                format!("the disk is full ({source})"),
+                if source.kind() == ErrorKind::QuotaExceeded {
+                    format!("the disk quota is used up ({source})")
+                } else {
+                    format!("the disk is full ({source})")
+                },
                 format!(
                     "free some space on the disk that holds {folder}, or write elsewhere (--out)"
                 ),
