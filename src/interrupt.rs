@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Poll;
 
 use tokio::sync::Notify;
 
@@ -71,10 +72,19 @@ fn start_watcher() -> bool {
             };
             runtime.block_on(async move {
                 let mut first = Box::pin(tokio::signal::ctrl_c());
-                // The first poll installs the handler.
-                let _ = futures::poll!(first.as_mut());
-                let _ = ready.send(true);
-                if first.await.is_err() {
+                // The first poll installs the handler (or fails to).
+                let pressed = match futures::poll!(first.as_mut()) {
+                    Poll::Ready(Err(_)) => return ready.send(false).unwrap_or(()),
+                    Poll::Ready(Ok(())) => {
+                        let _ = ready.send(true);
+                        Ok(())
+                    }
+                    Poll::Pending => {
+                        let _ = ready.send(true);
+                        first.await
+                    }
+                };
+                if pressed.is_err() {
                     return;
                 }
                 loop {
