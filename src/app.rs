@@ -44,6 +44,8 @@ pub struct Global {
     pub gitlab_url: Option<String>,
     pub progress: bool,
     pub concurrency: Option<usize>,
+    /// `--ca-cert`: a private certificate authority to trust for GitLab.
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -752,6 +754,11 @@ fn client_options(global: &Global, config: &Config) -> Result<ClientOptions> {
     let url_text = global.gitlab_url.as_deref().unwrap_or(&config.gitlab_url);
     let base_url = parse_gitlab_url(url_text)
         .map_err(|m| Error::Usage(format!("invalid --gitlab-url: {m}")))?;
+    let ca_certificates = match (&global.ca_cert, &config.network.ca_cert) {
+        (Some(path), _) => crate::ca_cert::load(path, "--ca-cert")?,
+        (None, Some(path)) => crate::ca_cert::load(path, "network.ca_cert in the config")?,
+        (None, None) => Vec::new(),
+    };
     Ok(ClientOptions {
         base_url,
         concurrency: global.concurrency.unwrap_or(config.harvest.concurrency),
@@ -761,6 +768,7 @@ fn client_options(global: &Global, config: &Config) -> Result<ClientOptions> {
             base: Duration::from_millis(config.network.retry_base_ms),
             max_wait: Duration::from_secs(config.network.max_retry_wait_secs),
         },
+        ca_certificates,
     })
 }
 
@@ -795,7 +803,8 @@ fn harvest_snapshot(
             source,
         })?;
     let progress = Progress::new(global.progress);
-    let snapshot = runtime.block_on(async {
+    let watch = crate::interrupt::HarvestWatch::start();
+    let harvest = async {
         let client = Client::new(options, token).map_err(harvest::HarvestError::from)?;
         if let Some(group) = &people.group {
             let members =
@@ -831,7 +840,9 @@ fn harvest_snapshot(
         let mut snapshot = harvest::harvest(&client, &request, &progress).await?;
         if let Some(record) = shard_record {
             let value = serde_json::to_value(record).expect("shard record serialises");
-            snapshot.extra.insert(crate::shard::SHARD_KEY.to_string(), value);
+            snapshot
+                .extra
+                .insert(crate::shard::SHARD_KEY.to_string(), value);
         }
         // The snapshot is exactly this group's team: reports and publishing name it so.
         if let (Some(group), true) = (&people.group, people.users.is_empty()) {
@@ -841,7 +852,18 @@ fn harvest_snapshot(
             );
         }
         Ok(snapshot)
-    })?;
+    };
+    let snapshot = runtime.block_on(async {
+        tokio::select! {
+            result = harvest => result,
+            () = watch.pressed() => Err(Error::Interrupted(progress.collected())),
+        }
+    });
+    if matches!(snapshot, Err(Error::Interrupted(_))) {
+        // Requests still in flight are abandoned, not waited for.
+        runtime.shutdown_background();
+    }
+    let snapshot = snapshot?;
     let total: u64 = snapshot.sources.iter().map(|s| s.requests).sum();
     tracing::info!(
         "harvested {} items for {} in {} requests",

@@ -68,6 +68,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_progress: bool,
 
+    /// A PEM file of CA certificates to trust for GitLab besides the system's, for a
+    /// self-managed instance with a private certificate authority (config: network.ca_cert).
+    /// Certificates are always verified.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
     /// Requests in flight at once (default 8, from the config's harvest.concurrency).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
@@ -519,6 +525,7 @@ impl Cli {
             gitlab_url: self.gitlab_url,
             progress: !self.no_progress && !self.quiet,
             concurrency: self.concurrency.map(usize::from),
+            ca_cert: self.ca_cert,
         };
         let action = match self.command {
             Command::Harvest(a) => Action::Harvest {

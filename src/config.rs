@@ -37,11 +37,8 @@ pub enum ConfigError {
     },
     #[error("{path} already exists: pass --force to overwrite it")]
     Exists { path: String },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] crate::deliver::WriteError),
 }
 
 /// The whole configuration, as read from TOML. Every field has the default shown in
@@ -111,6 +108,8 @@ pub struct NetworkConfig {
     pub max_retries: u32,
     pub retry_base_ms: u64,
     pub max_retry_wait_secs: u64,
+    /// A PEM file of CA certificates to trust besides the system's (`--ca-cert`).
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,6 +178,7 @@ impl Default for NetworkConfig {
             max_retries: 5,
             retry_base_ms: 500,
             max_retry_wait_secs: 120,
+            ca_cert: None,
         }
     }
 }
@@ -446,14 +446,8 @@ pub fn write_example(path: &Path, force: bool) -> Result<(), ConfigError> {
             path: path.display().to_string(),
         });
     }
-    let write_err = |source| ConfigError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(write_err)?;
-    }
-    std::fs::write(path, EXAMPLE_CONFIG).map_err(write_err)
+    crate::deliver::write_atomically(path, EXAMPLE_CONFIG.as_bytes())?;
+    Ok(())
 }
 
 /// toml's own message, with the line and column of the offending key.

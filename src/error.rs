@@ -39,6 +39,12 @@ pub enum Error {
     Curation(#[from] CurationError),
     #[error(transparent)]
     Evaluate(#[from] crate::classify::evaluate::EvaluateError),
+    #[error(transparent)]
+    Output(#[from] crate::deliver::WriteError),
+    #[error(transparent)]
+    CaCert(#[from] crate::ca_cert::CaCertError),
+    #[error("interrupted: collected {} items from {} sources before Ctrl-C; nothing was written, and any earlier output file is unchanged", .0.items, .0.sources)]
+    Interrupted(crate::progress::Collected),
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -58,9 +64,11 @@ impl Error {
             | Error::Classify(_)
             | Error::Report(_)
             | Error::Evaluate(_)
-            | Error::Merge(_) => 2,
+            | Error::Merge(_)
+            | Error::CaCert(_) => 2,
             Error::Curation(e) => e.exit_code(),
-            Error::Harvest(_) | Error::Write { .. } | Error::Publish(_) => 1,
+            Error::Interrupted(_) => crate::interrupt::EXIT_CODE,
+            Error::Harvest(_) | Error::Write { .. } | Error::Output(_) | Error::Publish(_) => 1,
             Error::Email(e) => e.exit_code(),
         }
     }

@@ -11,6 +11,7 @@
 //! maps errors to exit codes.
 
 pub mod app;
+pub mod ca_cert;
 pub mod classify;
 pub mod cli;
 pub mod config;
@@ -19,11 +20,16 @@ pub mod deliver;
 pub mod email;
 pub mod error;
 pub mod framework;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod gitlab;
 pub mod harvest;
+pub mod interrupt;
 pub mod logging;
 pub mod merge;
 pub mod model;
 pub mod progress;
+#[cfg(test)]
+mod properties;
 pub mod report;
 pub mod shard;

@@ -29,10 +29,11 @@ pub(crate) fn normalise_label_into(label: &str, out: &mut String) {
         let normalised = unquoted
             .split("::")
             .map(|part| {
-                part.chars()
+                let spaced: String = part
+                    .chars()
                     .map(|c| if c == '-' || c == '_' { ' ' } else { c })
-                    .collect::<String>()
-                    .to_lowercase()
+                    .collect();
+                fold_case(&spaced)
                     .split_whitespace()
                     .collect::<Vec<_>>()
                     .join(" ")
@@ -84,12 +85,24 @@ fn scope_parts(label: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Unicode lower case, for comparing. `to_lowercase` writes a `Σ` that ends a word as the final
+/// sigma `ς` and any other as `σ`, so a pattern that stops mid-word (`ΟΔΟΣ*`) would miss the
+/// word (`ΟΔΟΣΑ`): here both are `σ`.
+fn fold_case(text: &str) -> String {
+    let lower = text.to_lowercase();
+    if lower.contains('ς') {
+        lower.replace('ς', "σ")
+    } else {
+        lower
+    }
+}
+
 /// `text` lower-cased; ASCII text, the usual case, takes the quicker ASCII routine.
 fn lowercase(text: &str) -> String {
     if text.is_ascii() {
         text.to_ascii_lowercase()
     } else {
-        text.to_lowercase()
+        fold_case(text)
     }
 }
 
@@ -100,7 +113,7 @@ fn push_lowercase(out: &mut String, text: &str) {
         out.push_str(text);
         out[at..].make_ascii_lowercase();
     } else {
-        out.push_str(&text.to_lowercase());
+        out.push_str(&fold_case(text));
     }
 }
 
@@ -433,13 +446,13 @@ impl Phrase {
                         "word pattern {pattern:?}: `*` may only end a word, as in \"refactor*\""
                     ));
                 }
-                WordPattern::Prefix(stem.to_lowercase())
+                WordPattern::Prefix(fold_case(stem))
             } else if piece.contains(['*', '#']) {
                 return Err(format!(
                     "word pattern {pattern:?}: `*` may only end a word and `#` must stand alone (it means any number)"
                 ));
             } else {
-                WordPattern::Exact(piece.to_lowercase())
+                WordPattern::Exact(fold_case(piece))
             };
             words.push(word);
         }
@@ -658,7 +671,7 @@ impl Glob {
                 "glob {pattern:?}: only `*`, `?` and `**` are supported; list alternatives as separate patterns"
             ));
         }
-        let mut body = relative.to_lowercase();
+        let mut body = fold_case(relative);
         if body.ends_with('/') {
             body.push_str("**");
         }
@@ -747,7 +760,7 @@ impl ProjectPattern {
         if trimmed.contains(['*', '?', '[', '{']) {
             Glob::parse(trimmed).map(ProjectPattern::Glob)
         } else {
-            Ok(ProjectPattern::Prefix(trimmed.to_lowercase()))
+            Ok(ProjectPattern::Prefix(fold_case(trimmed)))
         }
     }
 
@@ -894,6 +907,17 @@ mod tests {
         for bad in ["", "doc//x", "doc/a**/x", "{a,b}.md", "[ab].md"] {
             assert!(Glob::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    /// Found by the property tests: `to_lowercase` spells a word-final `Σ` as `ς`, so a pattern
+    /// cut after a `Σ` missed the words it begins.
+    #[test]
+    fn a_final_sigma_matches_a_sigma_inside_a_word() {
+        assert_eq!(find("ΟΔΟΣ*", "ΟΔΟΣΑ ok").as_deref(), Some("ΟΔΟΣΑ"));
+        assert_eq!(find("οδος", "ΟΔΟΣ").as_deref(), Some("ΟΔΟΣ"));
+        assert!(label("ΟΔΟΣ*", "ΟΔΟΣΑ"));
+        assert!(glob("ΟΔΟΣ*/**", "οδοσα/x.md"));
+        assert!(ProjectPattern::parse("ΟΔΟΣ").unwrap().matches("οδοσ/x"));
     }
 
     #[test]

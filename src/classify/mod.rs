@@ -17,7 +17,7 @@
 //! - severity: 1 is the most severe; `min_severity = 2` means "severity 2 or worse" (1 or 2),
 //!   `max_severity = 3` means "severity 3 or milder" (3 or 4).
 
-mod engine;
+pub(crate) mod engine;
 pub mod evaluate;
 mod matchers;
 mod strength;

@@ -17,6 +17,8 @@ pub enum GitlabError {
     },
     #[error("cannot reach GitLab at {url}: {detail}\n  hint: check --gitlab-url / GITLAB_URL and the network")]
     Connect { url: String, detail: String },
+    #[error("GitLab's TLS certificate is not trusted at {url}: {problem}\n  hint: for an instance whose certificate comes from a private certificate authority, pass that CA's certificate (PEM) with --ca-cert FILE or set network.ca_cert in the config; gl-evidence never skips the check")]
+    Certificate { url: String, problem: String },
     #[error("GitLab did not answer {url} within {secs} s\n  hint: raise [network] timeout_secs in the config, or try again later")]
     Timeout { url: String, secs: u64 },
     #[error("GitLab sent an answer gl-evidence cannot read from {url}: {detail}")]

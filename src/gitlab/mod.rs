@@ -47,6 +47,8 @@ pub struct ClientOptions {
     pub concurrency: usize,
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Certificate authorities trusted besides the system's (`--ca-cert`); never fewer checks.
+    pub ca_certificates: Vec<reqwest::Certificate>,
 }
 
 /// Cheap to clone; all clones share the connection pool, the concurrency limit and pacing.
@@ -87,7 +89,11 @@ impl Client {
         };
         let api_v4 = join("api/v4/")?;
         let graphql = join("api/graphql")?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for certificate in options.ca_certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let http = builder
             .user_agent(USER_AGENT)
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
@@ -250,6 +256,12 @@ impl Client {
     }
 
     fn transport_error(&self, url: &str, e: &reqwest::Error) -> GitlabError {
+        if let Some(problem) = crate::ca_cert::certificate_problem(e) {
+            return GitlabError::Certificate {
+                url: url.to_string(),
+                problem,
+            };
+        }
         if e.is_timeout() {
             GitlabError::Timeout {
                 url: url.to_string(),
@@ -468,6 +480,7 @@ mod tests {
                     base: Duration::from_millis(1),
                     max_wait: Duration::from_millis(1),
                 },
+                ca_certificates: Vec::new(),
             },
             Secret::new("t".into()),
         )

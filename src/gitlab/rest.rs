@@ -238,6 +238,7 @@ mod tests {
                     base: std::time::Duration::from_millis(1),
                     max_wait: std::time::Duration::from_millis(1),
                 },
+                ca_certificates: Vec::new(),
             },
             crate::config::Secret::new(secret.into()),
         )

@@ -19,6 +19,9 @@
 //!   readable in Markdown, HTML, CSV, JSON and email.
 //! - `secrets`: the token in no output, error, file or URL at any `-v` level; config permissions.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
+//! - `tls`: a GitLab with a private CA, trusted only through `--ca-cert`.
+//! - `interrupt`, `outputs`: Ctrl-C during a harvest, and outputs that are replaced whole or
+//!   not at all (unwritable folder, full disk, killed mid-write).
 
 mod curation;
 mod email;
@@ -30,10 +33,14 @@ mod faults;
 mod gitlab_ci;
 mod harvest;
 mod hostile;
+#[cfg(unix)]
+mod interrupt;
 mod issues;
 mod merge;
 mod offline;
 mod oncall;
+#[cfg(unix)]
+mod outputs;
 mod publish;
 mod retries;
 mod scenario;
@@ -43,3 +50,4 @@ mod smtp_server;
 mod support;
 mod team;
 mod timelines;
+mod tls;
