@@ -2,7 +2,7 @@
 //! issues in the period, read once as three paged lists and shared by the sources that need
 //! them, so no source makes a request per comment.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Days, Utc};
 
@@ -10,6 +10,7 @@ use crate::gitlab::types::Event;
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Period, Subject};
 
+use super::incremental::{Memory, MARGIN};
 use super::HarvestRequest;
 
 /// (project id, iid): how events name a merge request or an issue.
@@ -33,6 +34,10 @@ pub(crate) struct SubjectEvents {
     /// Events read, for the `events` source entry.
     pub count: usize,
     pub error: Option<GitlabError>,
+    /// Targets named by events the cache did not hold (all of them on a cold run): their
+    /// records may have changed since they were cached.
+    pub new_merge_requests: HashSet<TargetKey>,
+    pub new_issues: HashSet<TargetKey>,
 }
 
 /// GitLab deletes events older than three years.
@@ -47,43 +52,119 @@ pub fn beyond_retention(period: &Period, today: chrono::NaiveDate) -> bool {
     period.from < horizon
 }
 
+/// The three action streams read, each whole or from the cached read on.
+const ACTIONS: [&str; 3] = ["commented", "approved", "closed"];
+
 pub(crate) async fn fetch(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    memory: &Memory,
     counter: &RequestCounter,
 ) -> SubjectEvents {
     let Some(user_id) = subject.id else {
         return SubjectEvents::default();
     };
     let path = format!("users/{user_id}/events");
-    // The events API takes exclusive dates.
-    let after = request.period.from - Days::new(1);
-    let before = request.period.to + Days::new(1);
-    let query = |action: &str| {
-        vec![
-            ("action", action.to_string()),
-            ("after", after.to_string()),
-            ("before", before.to_string()),
-            ("sort", "asc".to_string()),
-        ]
-    };
-    let (comment_query, approval_query, close_query) =
-        (query("commented"), query("approved"), query("closed"));
-    let (comments, approvals, closes) = tokio::join!(
-        client.rest_get_all::<Event>(&path, &comment_query, counter, |_| {}),
-        client.rest_get_all::<Event>(&path, &approval_query, counter, |_| {}),
-        client.rest_get_all::<Event>(&path, &close_query, counter, |_| {}),
-    );
+    let [comments, approvals, closes] =
+        ACTIONS.map(|action| read_action(client, &path, action, &request.period, memory, counter));
+    let (comments, approvals, closes) = tokio::join!(comments, approvals, closes);
     let mut events = summarise(
-        &comments.items,
-        &approvals.items,
-        &closes.items,
+        &comments.events,
+        &approvals.events,
+        &closes.events,
         &request.period,
     );
-    events.count = comments.items.len() + approvals.items.len() + closes.items.len();
+    let new = summarise(&comments.new, &approvals.new, &closes.new, &request.period);
+    events.new_merge_requests = new.merge_requests.into_keys().collect();
+    events.new_issues = new.issues.into_keys().collect();
+    events.count = comments.events.len() + approvals.events.len() + closes.events.len();
     events.error = comments.error.or(approvals.error).or(closes.error);
     events
+}
+
+/// One action's events in the period.
+struct ActionRead {
+    events: Vec<Event>,
+    /// Those the cache did not hold.
+    new: Vec<Event>,
+    error: Option<GitlabError>,
+}
+
+/// One action's events: all of them on a cold run; on a re-run, the cached ones and those from
+/// the day of the last read on (merged by event id), or none at all once the period ended before
+/// the last read.
+async fn read_action(
+    client: &Client,
+    path: &str,
+    action: &str,
+    period: &Period,
+    memory: &Memory,
+    counter: &RequestCounter,
+) -> ActionRead {
+    let stream = format!("events/{action}");
+    let started = Utc::now();
+    let prior = memory
+        .recall::<Event>(&stream)
+        .filter(|p| p.records.iter().all(|e| e.id.is_some()));
+    // The events API takes exclusive dates.
+    let mut after = period.from - Days::new(1);
+    let before = period.to + Days::new(1);
+    if let Some(prior) = &prior {
+        let since = prior.read_at - MARGIN;
+        if since >= period.end_exclusive() {
+            return ActionRead {
+                events: prior.records.clone(),
+                new: Vec::new(),
+                error: None,
+            };
+        }
+        after = after.max(since.date_naive() - Days::new(1));
+    }
+    let query = vec![
+        ("action", action.to_string()),
+        ("after", after.to_string()),
+        ("before", before.to_string()),
+        ("sort", "asc".to_string()),
+    ];
+    let read = client
+        .rest_get_all::<Event>(path, &query, counter, |_| {})
+        .await;
+    let Some(prior) = prior else {
+        if read.error.is_none() && read.items.iter().all(|e| e.id.is_some()) {
+            memory.keep(&stream, started, started, &read.items);
+        }
+        return ActionRead {
+            new: read.items.clone(),
+            events: read.items,
+            error: read.error,
+        };
+    };
+    let mut by_id: std::collections::BTreeMap<u64, Event> = prior
+        .records
+        .into_iter()
+        .filter_map(|e| Some((e.id?, e)))
+        .collect();
+    let mut new = Vec::new();
+    let mut complete = read.error.is_none();
+    for event in read.items {
+        let Some(id) = event.id else {
+            complete = false;
+            continue;
+        };
+        if by_id.insert(id, event.clone()).is_none() {
+            new.push(event);
+        }
+    }
+    let events: Vec<Event> = by_id.into_values().collect();
+    if complete {
+        memory.keep(&stream, started, prior.full_at, &events);
+    }
+    ActionRead {
+        events,
+        new,
+        error: read.error,
+    }
 }
 
 /// Groups events per merge request and issue. System notes and other targets are ignored.
@@ -163,6 +244,7 @@ mod tests {
 
     fn note_event(project: u64, iid: u64, kind: &str, at: &str) -> Event {
         Event {
+            id: None,
             project_id: Some(project),
             action_name: Some("commented on".into()),
             target_type: Some("DiffNote".into()),
@@ -178,6 +260,7 @@ mod tests {
 
     fn target_event(action: &str, target: &str, project: u64, iid: u64, at: &str) -> Event {
         Event {
+            id: None,
             project_id: Some(project),
             action_name: Some(action.into()),
             target_type: Some(target.into()),

@@ -17,13 +17,15 @@ use crate::progress::SubjectProgress;
 
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
+use super::incremental::{Keyed, ListRead, Memory};
 use super::paging::{fetch_missing, paginate, Page};
 use super::shared::Visibility;
 use super::timelines::UNAVAILABLE;
 use super::{combine, HarvestRequest, SourceOutcome};
 
-/// An issue as the GraphQL `IssueFields` fragment describes it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An issue as the GraphQL `IssueFields` fragment describes it. Cached as JSON: a change of
+/// shape needs a new `cache::SCHEMA_VERSION`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IssueRecord {
     pub id: String,
     pub iid: String,
@@ -103,6 +105,12 @@ macro_rules! impl_from_issue_fragment {
     };
 }
 
+impl Keyed for IssueRecord {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 impl_from_issue_fragment!(issues);
 impl_from_issue_fragment!(project_issues);
 impl_from_issue_fragment!(project_incidents);
@@ -125,6 +133,9 @@ fn severity_label(labels: &[String]) -> Option<u8> {
     })
 }
 
+/// Issues fetched by iid because events name them, in the cache.
+const BY_IID: &str = "issues/by_iid";
+
 fn key_of(issue: &IssueRecord) -> Option<TargetKey> {
     Some((issue.project_id?, issue.iid.parse().ok()?))
 }
@@ -134,50 +145,63 @@ pub(super) async fn fetch_involved(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    memory: &Memory,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> (Vec<IssueRecord>, Option<GitlabError>) {
     let period = request.period;
     let page_size = i64::from(request.page_size);
-    let fetch = |author: Option<String>, assignee: Option<Vec<String>>| {
-        paginate(
-            page_size,
-            async move |first, after| {
-                let variables = issues::Variables {
-                    author_username: author.clone(),
-                    assignee_usernames: assignee.clone(),
-                    types: Some(vec![
-                        issues::IssueType::ISSUE,
-                        issues::IssueType::INCIDENT,
-                        issues::IssueType::TASK,
-                    ]),
-                    updated_after: period.start(),
-                    created_before: period.end_exclusive(),
-                    first,
-                    after,
-                };
-                let data = client.graphql::<Issues>(variables, counter).await?;
-                Ok(Page::from_parts(data.issues.map(|c| {
-                    (
-                        c.nodes
-                            .into_iter()
-                            .flatten()
-                            .flatten()
-                            .map(Into::into)
-                            .collect(),
-                        c.page_info.has_next_page,
-                        c.page_info.end_cursor,
-                    )
-                })))
-            },
-            |n| progress.set("issues", n),
-        )
-    };
-    let ((mut authored, authored_error), (assigned, assigned_error)) = tokio::join!(
-        fetch(Some(subject.username.clone()), None),
-        fetch(None, Some(vec![subject.username.clone()])),
+    let fetch =
+        |author: Option<String>, assignee: Option<Vec<String>>, updated_after: DateTime<Utc>| {
+            paginate(
+                page_size,
+                async move |first, after| {
+                    let variables = issues::Variables {
+                        author_username: author.clone(),
+                        assignee_usernames: assignee.clone(),
+                        types: Some(vec![
+                            issues::IssueType::ISSUE,
+                            issues::IssueType::INCIDENT,
+                            issues::IssueType::TASK,
+                        ]),
+                        updated_after,
+                        created_before: period.end_exclusive(),
+                        first,
+                        after,
+                    };
+                    let data = client.graphql::<Issues>(variables, counter).await?;
+                    Ok(Page::from_parts(data.issues.map(|c| {
+                        (
+                            c.nodes
+                                .into_iter()
+                                .flatten()
+                                .flatten()
+                                .map(Into::into)
+                                .collect(),
+                            c.page_info.has_next_page,
+                            c.page_info.end_cursor,
+                        )
+                    })))
+                },
+                |n| progress.set("issues", n),
+            )
+        };
+    let authored_read = ListRead::begin(memory, "issues/authored", &period);
+    let assigned_read = ListRead::begin(memory, "issues/assigned", &period);
+    let ((authored, authored_error), (assigned, assigned_error)) = tokio::join!(
+        fetch(
+            Some(subject.username.clone()),
+            None,
+            authored_read.updated_after
+        ),
+        fetch(
+            None,
+            Some(vec![subject.username.clone()]),
+            assigned_read.updated_after
+        ),
     );
-    authored.extend(assigned);
+    let mut authored = authored_read.finish(memory, authored, authored_error.is_none());
+    authored.extend(assigned_read.finish(memory, assigned, assigned_error.is_none()));
     (
         authored,
         combine(authored_error.into_iter().chain(assigned_error).collect()),
@@ -193,15 +217,38 @@ pub(super) async fn complete(
     involved: (Vec<IssueRecord>, Option<GitlabError>),
     events: &SubjectEvents,
     shared: &super::RunShared,
+    memory: &Memory,
     counter: &RequestCounter,
 ) -> (SourceOutcome, SourceOutcome) {
     let (mut records, involved_error) = involved;
     let mut errors: Vec<GitlabError> = involved_error.into_iter().collect();
     errors.extend(events.error.clone());
 
+    let started = Utc::now();
     let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
+    // Issues the events name beyond the subject's own: cached copies serve unless a new event
+    // names them or they were still open; the rest are fetched.
+    let cached = memory.recall::<IssueRecord>(BY_IID);
+    let full_at = cached.as_ref().map_or(started, |c| c.full_at);
+    let reused: Vec<IssueRecord> = cached
+        .map(|c| c.records)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|issue| {
+            key_of(issue).is_some_and(|k| {
+                !known.contains(&k)
+                    && events.issues.contains_key(&k)
+                    && !events.new_issues.contains(&k)
+            }) && issue.state == "closed"
+        })
+        .collect();
+    let have: HashSet<TargetKey> = known
+        .iter()
+        .copied()
+        .chain(reused.iter().filter_map(key_of))
+        .collect();
     let (fetched, fetch_errors) = fetch_missing(
-        &known,
+        &have,
         events.issues.keys(),
         i64::from(request.page_size),
         async |project_id, iids, first, after| {
@@ -235,7 +282,11 @@ pub(super) async fn complete(
         },
     )
     .await;
-    records.extend(fetched);
+    let mut by_iid = reused;
+    by_iid.extend(fetched);
+    // A record store, not a list: what failed to arrive is simply fetched next time.
+    memory.keep(BY_IID, started, full_at, &by_iid);
+    records.extend(by_iid);
     errors.extend(fetch_errors);
 
     // Timelines: the configured incident and on-call projects, and those of the subject's own
@@ -260,6 +311,7 @@ pub(super) async fn complete(
             &subject.username,
             &request.period,
             i64::from(request.page_size),
+            &shared.memory,
             counter,
         )
         .await;
@@ -403,7 +455,7 @@ pub fn issue_item(
 
 /// Which of these projects are private: one request per hundred projects.
 /// Projects another subject of the run already asked about are not asked again.
-async fn private_projects(
+pub(super) async fn private_projects(
     client: &Client,
     shared: &Visibility,
     project_ids: &[u64],

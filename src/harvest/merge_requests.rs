@@ -1,29 +1,35 @@
 //! The `merge_requests` source: merge requests the subject authored.
 
+use super::convert::MergeRequestRecord;
 use crate::gitlab::graphql::{authored_merge_requests, AuthoredMergeRequests};
 use crate::gitlab::{Client, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
 use super::convert::authored_item;
+use super::incremental::{ListRead, Memory};
 use super::paging::{paginate, Page};
-use super::{HarvestRequest, SourceOutcome};
+use super::shared::Visibility;
+use super::{combine, HarvestRequest, SourceOutcome};
 
 pub(super) async fn harvest_authored(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    (memory, visibility): (&Memory, &Visibility),
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
     let period = request.period;
     let username = subject.username.clone();
+    let read = ListRead::begin(memory, "merge_requests/authored", &period);
+    let updated_after = read.updated_after;
     let (records, error) = paginate(
         i64::from(request.page_size),
         async |first, after| {
             let variables = authored_merge_requests::Variables {
                 username: username.clone(),
-                updated_after: period.start(),
+                updated_after,
                 created_before: period.end_exclusive(),
                 first,
                 after,
@@ -54,10 +60,45 @@ pub(super) async fn harvest_authored(
         |n| progress.set("merge requests", n),
     )
     .await;
+    let incremental = read.is_incremental();
+    let mut records = read.finish(memory, records, error.is_none());
+    let mut errors: Vec<_> = error.into_iter().collect();
+    if incremental {
+        errors.extend(refresh_visibility(client, visibility, &mut records, counter).await);
+    }
     let base_url = client.base_url().as_str();
     let items = records
         .iter()
         .filter_map(|mr| authored_item(mr, &subject.username, &period, base_url))
         .collect();
-    SourceOutcome::new("merge_requests", items, error)
+    SourceOutcome::new("merge_requests", items, combine(errors))
+}
+
+/// Cached merge requests carry their project's visibility as it was when they were read: ask
+/// again (once per run for each project), so that a project made private since makes its items
+/// confidential.
+pub(super) async fn refresh_visibility(
+    client: &Client,
+    visibility: &Visibility,
+    records: &mut [MergeRequestRecord],
+    counter: &RequestCounter,
+) -> Option<crate::gitlab::GitlabError> {
+    let projects: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r.project_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (private, error) =
+        super::issues::private_projects(client, visibility, &projects, counter).await;
+    if error.is_some() {
+        // Unknown is not public: keep what the cache said.
+        return error;
+    }
+    for record in records.iter_mut() {
+        if let Some(id) = record.project_id {
+            record.set_private(private.contains(&id));
+        }
+    }
+    error
 }

@@ -16,24 +16,41 @@ use crate::progress::SubjectProgress;
 
 use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
+use super::incremental::{ListRead, Memory};
+use super::merge_requests::refresh_visibility;
 use super::paging::{fetch_missing, paginate, Page};
+use super::shared::Visibility;
 use super::{combine, HarvestRequest, SourceOutcome};
+
+/// Merge requests fetched by iid because events name them, in the cache.
+const BY_IID: &str = "reviews/by_iid";
+
+/// Phase one's answer: merge requests where review of the subject is requested.
+pub(super) struct Requested {
+    pub records: Vec<MergeRequestRecord>,
+    pub error: Option<GitlabError>,
+    /// Some came from the cache.
+    pub incremental: bool,
+}
 
 /// Phase one: merge requests where review of the subject is requested.
 pub(super) async fn fetch_requested(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    memory: &Memory,
     counter: &RequestCounter,
     progress: &SubjectProgress,
-) -> (Vec<MergeRequestRecord>, Option<GitlabError>) {
+) -> Requested {
     let period = request.period;
-    paginate(
+    let read = ListRead::begin(memory, "reviews/requested", &period);
+    let updated_after = read.updated_after;
+    let (records, error) = paginate(
         i64::from(request.page_size),
         async |first, after| {
             let variables = review_requested_merge_requests::Variables {
                 username: subject.username.clone(),
-                updated_after: period.start(),
+                updated_after,
                 created_before: period.end_exclusive(),
                 first,
                 after,
@@ -57,7 +74,13 @@ pub(super) async fn fetch_requested(
         },
         |n| progress.set("review requests", n),
     )
-    .await
+    .await;
+    let incremental = read.is_incremental();
+    Requested {
+        records: read.finish(memory, records, error.is_none()),
+        error,
+        incremental,
+    }
 }
 
 /// Phase two: adds the merge requests the subject approved or commented on without a review
@@ -66,17 +89,44 @@ pub(super) async fn complete(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    requested: (Vec<MergeRequestRecord>, Option<GitlabError>),
+    requested: Requested,
     events: &SubjectEvents,
+    (memory, visibility): (&Memory, &Visibility),
     counter: &RequestCounter,
 ) -> SourceOutcome {
-    let (mut records, requested_error) = requested;
+    let Requested {
+        mut records,
+        error: requested_error,
+        incremental,
+    } = requested;
     let mut errors: Vec<GitlabError> = requested_error.into_iter().collect();
     errors.extend(events.error.clone());
 
+    let started = chrono::Utc::now();
     let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
+    // What the events name beyond the review requests: cached copies serve unless a new event
+    // names them or they were still open; the rest are fetched.
+    let cached = memory.recall::<MergeRequestRecord>(BY_IID);
+    let full_at = cached.as_ref().map_or(started, |c| c.full_at);
+    let reused: Vec<MergeRequestRecord> = cached
+        .map(|c| c.records)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|mr| {
+            key_of(mr).is_some_and(|k| {
+                !known.contains(&k)
+                    && events.merge_requests.contains_key(&k)
+                    && !events.new_merge_requests.contains(&k)
+            }) && matches!(mr.state.as_str(), "merged" | "closed")
+        })
+        .collect();
+    let have: HashSet<TargetKey> = known
+        .iter()
+        .copied()
+        .chain(reused.iter().filter_map(key_of))
+        .collect();
     let (fetched, fetch_errors) = fetch_missing(
-        &known,
+        &have,
         events.merge_requests.keys(),
         i64::from(request.page_size),
         async |project_id, iids, first, after| {
@@ -112,8 +162,16 @@ pub(super) async fn complete(
         },
     )
     .await;
-    records.extend(fetched);
+    let from_cache = incremental || !reused.is_empty();
+    let mut by_iid = reused;
+    by_iid.extend(fetched);
+    // A record store, not a list: what failed to arrive is simply fetched next time.
+    memory.keep(BY_IID, started, full_at, &by_iid);
+    records.extend(by_iid);
     errors.extend(fetch_errors);
+    if from_cache {
+        errors.extend(refresh_visibility(client, visibility, &mut records, counter).await);
+    }
 
     let base_url = client.base_url().as_str();
     let mut seen = HashSet::new();
