@@ -5,12 +5,13 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Days, Utc};
+use futures::future::join_all;
 
 use crate::gitlab::types::Event;
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Period, Subject};
 
-use super::incremental::{Memory, MARGIN};
+use super::incremental::{Memory, Recalled, MARGIN};
 use super::HarvestRequest;
 
 /// (project id, iid): how events name a merge request or an issue.
@@ -52,8 +53,12 @@ pub fn beyond_retention(period: &Period, today: chrono::NaiveDate) -> bool {
     period.from < horizon
 }
 
-/// The three action streams read, each whole or from the cached read on.
-const ACTIONS: [&str; 3] = ["commented", "approved", "closed"];
+/// The action streams, as the events API names them, and the `action_name` their events carry.
+const ACTIONS: [(&str, &str); 3] = [
+    ("commented", "commented on"),
+    ("approved", "approved"),
+    ("closed", "closed"),
+];
 
 pub(crate) async fn fetch(
     client: &Client,
@@ -67,8 +72,7 @@ pub(crate) async fn fetch(
     };
     let path = format!("users/{user_id}/events");
     let [comments, approvals, closes] =
-        ACTIONS.map(|action| read_action(client, &path, action, &request.period, memory, counter));
-    let (comments, approvals, closes) = tokio::join!(comments, approvals, closes);
+        read_actions(client, &path, &request.period, memory, counter).await;
     let mut events = summarise(
         &comments.events,
         &approvals.events,
@@ -84,6 +88,7 @@ pub(crate) async fn fetch(
 }
 
 /// One action's events in the period.
+#[derive(Default)]
 struct ActionRead {
     events: Vec<Event>,
     /// Those the cache did not hold.
@@ -91,80 +96,115 @@ struct ActionRead {
     error: Option<GitlabError>,
 }
 
-/// One action's events: all of them on a cold run; on a re-run, the cached ones and those from
-/// the day of the last read on (merged by event id), or none at all once the period ended before
-/// the last read.
-async fn read_action(
+fn stream(action: &str) -> String {
+    format!("events/{action}")
+}
+
+/// The three actions' events in the period. A first run asks for each action's events; a
+/// re-run asks for all the subject's events from the day of the earliest cached read on (the
+/// API's dates are exclusive: one day earlier), in one list that is usually one page, and
+/// sorts them by action, merging by event id; once the period ended before the cached reads,
+/// it asks nothing.
+async fn read_actions(
     client: &Client,
     path: &str,
-    action: &str,
     period: &Period,
     memory: &Memory,
     counter: &RequestCounter,
-) -> ActionRead {
-    let stream = format!("events/{action}");
+) -> [ActionRead; 3] {
     let started = Utc::now();
-    let prior = memory
-        .recall::<Event>(&stream)
-        .filter(|p| p.records.iter().all(|e| e.id.is_some()));
-    // The events API takes exclusive dates.
-    let mut after = period.from - Days::new(1);
+    let priors = ACTIONS.map(|(action, _)| {
+        memory
+            .recall::<Event>(&stream(action))
+            .filter(|p| p.records.iter().all(|e| e.id.is_some()))
+    });
     let before = period.to + Days::new(1);
-    if let Some(prior) = &prior {
-        let since = prior.read_at - MARGIN;
-        if since >= period.end_exclusive() {
-            return ActionRead {
-                events: prior.records.clone(),
-                new: Vec::new(),
-                error: None,
-            };
-        }
-        after = after.max(since.date_naive() - Days::new(1));
-    }
-    let query = vec![
-        ("action", action.to_string()),
-        ("after", after.to_string()),
-        ("before", before.to_string()),
-        ("sort", "asc".to_string()),
-    ];
-    let read = client
-        .rest_get_all::<Event>(path, &query, counter, |_| {})
-        .await;
-    let Some(prior) = prior else {
-        if read.error.is_none() && read.items.iter().all(|e| e.id.is_some()) {
-            memory.keep(&stream, started, started, &read.items);
-        }
-        return ActionRead {
-            new: read.items.clone(),
-            events: read.items,
-            error: read.error,
-        };
+    let query = |action: Option<&str>, after: chrono::NaiveDate| {
+        let mut query = vec![
+            ("after", after.to_string()),
+            ("before", before.to_string()),
+            ("sort", "asc".to_string()),
+        ];
+        query.extend(action.map(|a| ("action", a.to_string())));
+        query
     };
-    let mut by_id: std::collections::BTreeMap<u64, Event> = prior
-        .records
-        .into_iter()
-        .filter_map(|e| Some((e.id?, e)))
-        .collect();
-    let mut new = Vec::new();
+    let [Some(a), Some(b), Some(c)] = priors else {
+        // A first read (or an incomplete cache): each action's events in the period.
+        let after = period.from - Days::new(1);
+        let reads = join_all(ACTIONS.map(|(action, _)| {
+            let query = query(Some(action), after);
+            async move {
+                let read = client
+                    .rest_get_all::<Event>(path, &query, counter, |_| {})
+                    .await;
+                if read.error.is_none() && read.items.iter().all(|e| e.id.is_some()) {
+                    memory.keep(&stream(action), started, started, &read.items);
+                }
+                ActionRead {
+                    new: read.items.clone(),
+                    events: read.items,
+                    error: read.error,
+                }
+            }
+        }))
+        .await;
+        let mut reads = reads.into_iter();
+        return std::array::from_fn(|_| reads.next().unwrap_or_default());
+    };
+    let priors: [Recalled<Event>; 3] = [a, b, c];
+    let since = priors.iter().map(|p| p.read_at).min().unwrap_or(started) - MARGIN;
+    if since >= period.end_exclusive() {
+        // Nothing dated in the period can appear any more.
+        return priors.map(|p| ActionRead {
+            events: p.records,
+            new: Vec::new(),
+            error: None,
+        });
+    }
+    let after = (period.from - Days::new(1)).max(since.date_naive() - Days::new(1));
+    let read = client
+        .rest_get_all::<Event>(path, &query(None, after), counter, |_| {})
+        .await;
     let mut complete = read.error.is_none();
+    let mut fresh: [Vec<Event>; 3] = Default::default();
     for event in read.items {
-        let Some(id) = event.id else {
+        if event.id.is_none() {
             complete = false;
             continue;
-        };
-        if by_id.insert(id, event.clone()).is_none() {
-            new.push(event);
+        }
+        let action = event.action_name.as_deref();
+        if let Some(i) = ACTIONS.iter().position(|(_, name)| Some(*name) == action) {
+            fresh[i].push(event);
         }
     }
-    let events: Vec<Event> = by_id.into_values().collect();
-    if complete {
-        memory.keep(&stream, started, prior.full_at, &events);
-    }
-    ActionRead {
-        events,
-        new,
-        error: read.error,
-    }
+    let mut fresh = fresh.into_iter();
+    let mut index = 0;
+    priors.map(|prior| {
+        let (action, _) = ACTIONS[index];
+        index += 1;
+        let mut by_id: std::collections::BTreeMap<u64, Event> = prior
+            .records
+            .into_iter()
+            .filter_map(|e| Some((e.id?, e)))
+            .collect();
+        let mut new = Vec::new();
+        for event in fresh.next().unwrap_or_default() {
+            if let Some(id) = event.id {
+                if by_id.insert(id, event.clone()).is_none() {
+                    new.push(event);
+                }
+            }
+        }
+        let events: Vec<Event> = by_id.into_values().collect();
+        if complete {
+            memory.keep(&stream(action), started, prior.full_at, &events);
+        }
+        ActionRead {
+            events,
+            new,
+            error: read.error.clone(),
+        }
+    })
 }
 
 /// Groups events per merge request and issue. System notes and other targets are ignored.

@@ -97,6 +97,27 @@ impl Memory {
         }
     }
 
+    /// The projects of the cached merge requests and issues, whose visibility a re-run checks.
+    pub(crate) fn cached_projects(&self) -> Vec<u64> {
+        #[derive(serde::Deserialize)]
+        struct InProject {
+            project_id: Option<u64>,
+        }
+        let mut projects = std::collections::BTreeSet::new();
+        for (stream, entry) in &self.recalled {
+            if !["merge_requests/", "reviews/", "issues/"]
+                .iter()
+                .any(|prefix| stream.starts_with(prefix))
+            {
+                continue;
+            }
+            if let Ok(records) = serde_json::from_str::<Vec<InProject>>(&entry.records) {
+                projects.extend(records.into_iter().filter_map(|r| r.project_id));
+            }
+        }
+        projects.into_iter().collect()
+    }
+
     /// Records `stream` for the write at the end of this owner's harvest.
     pub(crate) fn keep<T: Serialize>(
         &self,

@@ -317,6 +317,8 @@ pub(super) async fn complete(
         .await;
     records.extend(written.incidents);
 
+    // An issue can arrive by several ways, some from the cache: keep its latest copy.
+    records.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
     let mut seen = HashSet::new();
     records.retain(|r| seen.insert(r.id.clone()));
     let project_ids: Vec<u64> = records

@@ -218,9 +218,20 @@ async fn harvest_subject(
         None => Memory::default(),
     };
     let mine = (&memory, &shared.visibility);
+    // Cached records carry their projects' visibility as it was: ask once for all of them,
+    // while phase one reads, so that the sources find it known.
+    let cached_projects = memory.cached_projects();
+    let check_visibility = async {
+        if !cached_projects.is_empty() {
+            let _ =
+                issues::private_projects(client, &shared.visibility, &cached_projects, mr_counter)
+                    .await;
+        }
+    };
 
     // Phase one: everything that needs only the subject.
-    let (events, authored, requested, involved, shifts) = tokio::join!(
+    let (_, events, authored, requested, involved, shifts) = tokio::join!(
+        check_visibility,
         events::fetch(client, request, &subject, &memory, events_counter),
         merge_requests::harvest_authored(client, request, &subject, mine, mr_counter, &bar),
         reviews::fetch_requested(client, request, &subject, &memory, review_counter, &bar),

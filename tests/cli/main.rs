@@ -14,7 +14,9 @@
 //! - `publish`: `--publish issue:GROUP/PROJECT`, created once and updated after.
 //! - `gitlab_ci`: the instance from GitLab CI's predefined variables.
 //! - `curation`: an engineer's edits (curate, review in a pseudo-terminal) survive re-harvests.
+//! - `cache`: the incremental cache: re-runs read only what changed, and nothing breaks it.
 
+mod cache;
 mod curation;
 mod email;
 mod epics;
