@@ -324,4 +324,94 @@ mod tests {
         let memory = Memory::load(Some(&refresh), "user:1".into(), &q3);
         assert!(memory.recall::<R>("s").is_none());
     }
+
+    /// Every record type the cache keeps, with the field names it is written with.
+    fn record_shapes() -> String {
+        use super::super::convert::{MergeRequestRecord, ReviewerRecord};
+        use super::super::epics::EpicRecord;
+        use super::super::issues::IssueRecord;
+        use super::super::oncall::{Rotation, ShiftRecord};
+        use super::super::timelines::{CachedIncident, Entry};
+        use crate::gitlab::types::{Event, EventNote};
+        fn fields(value: impl Serialize) -> String {
+            let value = serde_json::to_value(value).unwrap();
+            let keys: Vec<&str> = value
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            keys.join(" ")
+        }
+        let at = Utc::now();
+        let rotation = Rotation {
+            project: String::new(),
+            private: false,
+            schedule_iid: String::new(),
+            schedule: String::new(),
+            id: String::new(),
+            name: String::new(),
+        };
+        let entry = Entry {
+            author: None,
+            created_at: at,
+        };
+        [
+            ("MergeRequestRecord", fields(MergeRequestRecord::default())),
+            ("ReviewerRecord", fields(ReviewerRecord::default())),
+            ("IssueRecord", fields(IssueRecord::default())),
+            ("EpicRecord", fields(EpicRecord::default())),
+            ("Rotation", fields(&rotation)),
+            (
+                "ShiftRecord",
+                fields(ShiftRecord {
+                    rotation: rotation.clone(),
+                    username: None,
+                    starts_at: at,
+                    ends_at: at,
+                }),
+            ),
+            ("Entry", fields(&entry)),
+            (
+                "CachedIncident",
+                fields(CachedIncident {
+                    incident: IssueRecord::default(),
+                    entries: Vec::new(),
+                }),
+            ),
+            ("Event", fields(Event::default())),
+            (
+                "EventNote",
+                fields(EventNote {
+                    noteable_type: None,
+                    noteable_iid: None,
+                    created_at: None,
+                }),
+            ),
+        ]
+        .map(|(name, fields)| format!("{name}: {fields}"))
+        .join("\n")
+    }
+
+    /// The records' shapes as schema version 1 writes them.
+    const SHAPES_V1: &str = concat!(
+        "MergeRequestRecord: additions approved_by author changed_paths closed_at created_at deletions description draft id iid labels merged_at project project_id reviewers state title updated_at visibility web_url\n",
+        "ReviewerRecord: approved review_state username\n",
+        "IssueRecord: assignees author closed_at confidential created_at description id iid incident labels project project_id relevant_type severity state title updated_at web_url\n",
+        "EpicRecord: author child_count closed_at confidential created_at description group group_visibility id iid labels state title updated_at web_url\n",
+        "Rotation: id name private project schedule schedule_iid\n",
+        "ShiftRecord: ends_at rotation starts_at username\n",
+        "Entry: author created_at\n",
+        "CachedIncident: entries incident\n",
+        "Event: action_name created_at id note project_id target_iid target_type\n",
+        "EventNote: created_at noteable_iid noteable_type",
+    );
+
+    #[test]
+    fn cached_record_shapes_go_with_the_schema_version() {
+        assert_eq!(
+            (crate::cache::SCHEMA_VERSION, record_shapes().as_str()),
+            (1, SHAPES_V1),
+            "a cached record type changed shape: bump cache::SCHEMA_VERSION (a cache written \
+             by the old shape would be misread) and pin the new shapes here"
+        );
+    }
 }

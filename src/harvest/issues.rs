@@ -21,7 +21,7 @@ use super::incremental::{Keyed, ListRead, Memory};
 use super::paging::{fetch_missing, paginate, Page};
 use super::shared::Visibility;
 use super::timelines::UNAVAILABLE;
-use super::{combine, HarvestRequest, SourceOutcome};
+use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 /// An issue as the GraphQL `IssueFields` fragment describes it. Cached as JSON: a change of
 /// shape needs a new `cache::SCHEMA_VERSION`.
@@ -216,8 +216,7 @@ pub(super) async fn complete(
     subject: &Subject,
     involved: (Vec<IssueRecord>, Option<GitlabError>),
     events: &SubjectEvents,
-    shared: &super::RunShared,
-    memory: &Memory,
+    Context { memory, shared }: Context<'_>,
     counter: &RequestCounter,
 ) -> (SourceOutcome, SourceOutcome) {
     let (mut records, involved_error) = involved;
@@ -309,8 +308,7 @@ pub(super) async fn complete(
             client,
             &incident_projects,
             &subject.username,
-            &request.period,
-            i64::from(request.page_size),
+            request,
             &shared.memory,
             counter,
         )
@@ -318,7 +316,7 @@ pub(super) async fn complete(
     records.extend(written.incidents);
 
     // An issue can arrive by several ways, some from the cache: keep its latest copy.
-    records.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    records.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
     let mut seen = HashSet::new();
     records.retain(|r| seen.insert(r.id.clone()));
     let project_ids: Vec<u64> = records

@@ -7,16 +7,16 @@ use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
 use super::convert::authored_item;
-use super::incremental::{ListRead, Memory};
+use super::incremental::ListRead;
 use super::paging::{paginate, Page};
 use super::shared::Visibility;
-use super::{combine, HarvestRequest, SourceOutcome};
+use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 pub(super) async fn harvest_authored(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    (memory, visibility): (&Memory, &Visibility),
+    Context { memory, shared }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
@@ -64,7 +64,7 @@ pub(super) async fn harvest_authored(
     let mut records = read.finish(memory, records, error.is_none());
     let mut errors: Vec<_> = error.into_iter().collect();
     if incremental {
-        errors.extend(refresh_visibility(client, visibility, &mut records, counter).await);
+        errors.extend(refresh_visibility(client, &shared.visibility, &mut records, counter).await);
     }
     let base_url = client.base_url().as_str();
     let items = records

@@ -120,6 +120,14 @@ pub(crate) struct RunShared {
     pub memory: Memory,
 }
 
+/// What a subject's sources keep and share beyond the request: the subject's cache entries and
+/// the run's shared reads.
+#[derive(Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub memory: &'a Memory,
+    pub shared: &'a RunShared,
+}
+
 /// Harvests every subject's sources into one snapshot, reading everything from GitLab.
 pub async fn harvest(
     client: &Client,
@@ -217,7 +225,10 @@ async fn harvest_subject(
         Some(id) => Memory::load(cache, format!("user:{id}"), &request.period),
         None => Memory::default(),
     };
-    let mine = (&memory, &shared.visibility);
+    let context = Context {
+        memory: &memory,
+        shared,
+    };
     // Cached records carry their projects' visibility as it was: ask once for all of them,
     // while phase one reads, so that the sources find it known.
     let cached_projects = memory.cached_projects();
@@ -233,7 +244,7 @@ async fn harvest_subject(
     let (_, events, authored, requested, involved, shifts) = tokio::join!(
         check_visibility,
         events::fetch(client, request, &subject, &memory, events_counter),
-        merge_requests::harvest_authored(client, request, &subject, mine, mr_counter, &bar),
+        merge_requests::harvest_authored(client, request, &subject, context, mr_counter, &bar),
         reviews::fetch_requested(client, request, &subject, &memory, review_counter, &bar),
         issues::fetch_involved(client, request, &subject, &memory, issue_counter, &bar),
         oncall::harvest_shifts(
@@ -261,7 +272,7 @@ async fn harvest_subject(
             &subject,
             requested,
             &events,
-            mine,
+            context,
             review_counter
         ),
         issues::complete(
@@ -270,8 +281,7 @@ async fn harvest_subject(
             &subject,
             involved,
             &events,
-            shared,
-            &memory,
+            context,
             incident_counter
         ),
         epics::harvest_epics(

@@ -19,8 +19,7 @@ use super::events::{SubjectEvents, TargetKey};
 use super::incremental::{ListRead, Memory};
 use super::merge_requests::refresh_visibility;
 use super::paging::{fetch_missing, paginate, Page};
-use super::shared::Visibility;
-use super::{combine, HarvestRequest, SourceOutcome};
+use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 /// Merge requests fetched by iid because events name them, in the cache.
 const BY_IID: &str = "reviews/by_iid";
@@ -91,7 +90,7 @@ pub(super) async fn complete(
     subject: &Subject,
     requested: Requested,
     events: &SubjectEvents,
-    (memory, visibility): (&Memory, &Visibility),
+    Context { memory, shared }: Context<'_>,
     counter: &RequestCounter,
 ) -> SourceOutcome {
     let Requested {
@@ -170,7 +169,7 @@ pub(super) async fn complete(
     records.extend(by_iid);
     errors.extend(fetch_errors);
     if from_cache {
-        errors.extend(refresh_visibility(client, visibility, &mut records, counter).await);
+        errors.extend(refresh_visibility(client, &shared.visibility, &mut records, counter).await);
     }
 
     let base_url = client.base_url().as_str();

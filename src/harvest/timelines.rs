@@ -21,6 +21,7 @@ use super::incremental::{Keyed, ListRead, Memory};
 use super::issues::IssueRecord;
 use super::paging::{paginate, Page};
 use super::shared::OncePerRun;
+use super::HarvestRequest;
 
 /// Incidents whose timelines one request reads at most (the slots of
 /// `incident_timeline_events.graphql`); fewer if GitLab finds that too complex.
@@ -77,11 +78,11 @@ impl Timelines {
         client: &Client,
         projects: &BTreeSet<String>,
         username: &str,
-        period: &Period,
-        page_size: i64,
+        request: &HarvestRequest,
         memory: &Memory,
         counter: &RequestCounter,
     ) -> SubjectTimelines {
+        let (period, page_size) = (&request.period, i64::from(request.page_size));
         let read = join_all(projects.iter().map(|path| {
             self.projects.get(path.to_ascii_lowercase(), async {
                 read_project(client, path, period, page_size, memory, counter).await
