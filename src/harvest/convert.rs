@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::gitlab::graphql::{
-    authored_merge_requests, project_merge_requests, review_requested_merge_requests,
+    authored_merge_requests, changed_work, project_merge_requests, review_requested_merge_requests,
 };
 use crate::model::{Item, ItemKind, Period, Role};
 
@@ -132,6 +132,7 @@ impl super::incremental::Keyed for MergeRequestRecord {
 impl_from_fragment!(authored_merge_requests);
 impl_from_fragment!(review_requested_merge_requests);
 impl_from_fragment!(project_merge_requests);
+impl_from_fragment!(changed_work);
 
 impl MergeRequestRecord {
     /// What GitLab says now of the record's project: private or not.

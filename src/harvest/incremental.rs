@@ -67,13 +67,16 @@ impl Memory {
             owner,
             period: format!("{}..{}", period.from, period.to),
         };
-        let recalled = match run.mode {
+        let mut recalled = match run.mode {
             CacheMode::Use => run.cache.load(&scope).unwrap_or_else(|e| {
                 tracing::warn!("{e}; reading everything from GitLab");
                 HashMap::new()
             }),
             CacheMode::Refresh | CacheMode::Off => HashMap::new(),
         };
+        // Read "later" than now: the clock was set back since, and "since then" means nothing.
+        let now = Utc::now();
+        recalled.retain(|_, entry| entry.read_at <= now);
         Memory {
             run: Some((Arc::clone(run), scope)),
             recalled,
@@ -95,6 +98,11 @@ impl Memory {
                 None
             }
         }
+    }
+
+    /// When the cached `stream` was read, if it is cached.
+    pub(crate) fn read_at(&self, stream: &str) -> Option<DateTime<Utc>> {
+        self.recalled.get(stream).map(|e| e.read_at)
     }
 
     /// The projects of the cached merge requests and issues, whose visibility a re-run checks.

@@ -8,17 +8,18 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::gitlab::graphql::{
-    issues, project_incidents, project_issues, project_visibility, Issues, ProjectIssues,
-    ProjectVisibility,
+    changed_work, issues, project_incidents, project_issues, project_visibility, Issues,
+    ProjectIssues, ProjectVisibility,
 };
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Item, ItemKind, Period, Role, Subject};
 use crate::progress::SubjectProgress;
 
+use super::changes::{List, ASSIGNED_ISSUES, AUTHORED_ISSUES};
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
-use super::incremental::{Keyed, ListRead, Memory};
-use super::paging::{fetch_missing, paginate, Page};
+use super::incremental::{Keyed, ListRead};
+use super::paging::{fetch_missing, paginate, paginate_from, Page};
 use super::shared::Visibility;
 use super::timelines::UNAVAILABLE;
 use super::{combine, Context, HarvestRequest, SourceOutcome};
@@ -114,6 +115,7 @@ impl Keyed for IssueRecord {
 impl_from_issue_fragment!(issues);
 impl_from_issue_fragment!(project_issues);
 impl_from_issue_fragment!(project_incidents);
+impl_from_issue_fragment!(changed_work);
 
 /// `gitlab-org/gitlab#123` → `gitlab-org/gitlab`.
 fn project_of_reference(reference: &str) -> Option<String> {
@@ -145,59 +147,76 @@ pub(super) async fn fetch_involved(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    memory: &Memory,
+    Context {
+        memory, changes, ..
+    }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> (Vec<IssueRecord>, Option<GitlabError>) {
     let period = request.period;
     let page_size = i64::from(request.page_size);
-    let fetch =
-        |author: Option<String>, assignee: Option<Vec<String>>, updated_after: DateTime<Utc>| {
-            paginate(
-                page_size,
-                async move |first, after| {
-                    let variables = issues::Variables {
-                        author_username: author.clone(),
-                        assignee_usernames: assignee.clone(),
-                        types: Some(vec![
-                            issues::IssueType::ISSUE,
-                            issues::IssueType::INCIDENT,
-                            issues::IssueType::TASK,
-                        ]),
-                        updated_after,
-                        created_before: period.end_exclusive(),
-                        first,
-                        after,
-                    };
-                    let data = client.graphql::<Issues>(variables, counter).await?;
-                    Ok(Page::from_parts(data.issues.map(|c| {
-                        (
-                            c.nodes
-                                .into_iter()
-                                .flatten()
-                                .flatten()
-                                .map(Into::into)
-                                .collect(),
-                            c.page_info.has_next_page,
-                            c.page_info.end_cursor,
-                        )
-                    })))
-                },
-                |n| progress.set("issues", n),
-            )
+    let fetch = async |author: Option<String>,
+                       assignee: Option<Vec<String>>,
+                       read: &ListRead<IssueRecord>,
+                       list: List| {
+        let updated_after = read.updated_after;
+        // A re-run's first page may have come with the other lists' changes.
+        let first = match read.is_incremental() {
+            true => {
+                let asking = (client, request, subject, counter);
+                changes.issues(list, updated_after, asking).await
+            }
+            false => None,
         };
-    let authored_read = ListRead::begin(memory, "issues/authored", &period);
-    let assigned_read = ListRead::begin(memory, "issues/assigned", &period);
+        paginate_from(
+            first,
+            page_size,
+            async |first, after| {
+                let variables = issues::Variables {
+                    author_username: author.clone(),
+                    assignee_usernames: assignee.clone(),
+                    types: Some(vec![
+                        issues::IssueType::ISSUE,
+                        issues::IssueType::INCIDENT,
+                        issues::IssueType::TASK,
+                    ]),
+                    updated_after,
+                    created_before: period.end_exclusive(),
+                    first,
+                    after,
+                };
+                let data = client.graphql::<Issues>(variables, counter).await?;
+                Ok(Page::from_parts(data.issues.map(|c| {
+                    (
+                        c.nodes
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .map(Into::into)
+                            .collect(),
+                        c.page_info.has_next_page,
+                        c.page_info.end_cursor,
+                    )
+                })))
+            },
+            |n| progress.set("issues", n),
+        )
+        .await
+    };
+    let authored_read = ListRead::begin(memory, AUTHORED_ISSUES, &period);
+    let assigned_read = ListRead::begin(memory, ASSIGNED_ISSUES, &period);
     let ((authored, authored_error), (assigned, assigned_error)) = tokio::join!(
         fetch(
             Some(subject.username.clone()),
             None,
-            authored_read.updated_after
+            &authored_read,
+            List::AuthoredIssues
         ),
         fetch(
             None,
             Some(vec![subject.username.clone()]),
-            assigned_read.updated_after
+            &assigned_read,
+            List::AssignedIssues
         ),
     );
     let mut authored = authored_read.finish(memory, authored, authored_error.is_none());
@@ -216,7 +235,7 @@ pub(super) async fn complete(
     subject: &Subject,
     involved: (Vec<IssueRecord>, Option<GitlabError>),
     events: &SubjectEvents,
-    Context { memory, shared }: Context<'_>,
+    Context { memory, shared, .. }: Context<'_>,
     counter: &RequestCounter,
 ) -> (SourceOutcome, SourceOutcome) {
     let (mut records, involved_error) = involved;

@@ -6,9 +6,10 @@ use crate::gitlab::{Client, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
+use super::changes::{List, AUTHORED_MRS};
 use super::convert::authored_item;
 use super::incremental::ListRead;
-use super::paging::{paginate, Page};
+use super::paging::{paginate_from, Page};
 use super::shared::Visibility;
 use super::{combine, Context, HarvestRequest, SourceOutcome};
 
@@ -16,15 +17,29 @@ pub(super) async fn harvest_authored(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    Context { memory, shared }: Context<'_>,
+    Context {
+        memory,
+        shared,
+        changes,
+    }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
     let period = request.period;
     let username = subject.username.clone();
-    let read = ListRead::begin(memory, "merge_requests/authored", &period);
+    let read = ListRead::begin(memory, AUTHORED_MRS, &period);
     let updated_after = read.updated_after;
-    let (records, error) = paginate(
+    let first = match read.is_incremental() {
+        true => {
+            let asking = (client, request, subject, counter);
+            changes
+                .merge_requests(List::AuthoredMergeRequests, updated_after, asking)
+                .await
+        }
+        false => None,
+    };
+    let (records, error) = paginate_from(
+        first,
         i64::from(request.page_size),
         async |first, after| {
             let variables = authored_merge_requests::Variables {

@@ -5,6 +5,7 @@
 //! lookup (bad token, unreachable server, unknown user) stops the whole harvest, before any
 //! evidence was collected.
 
+mod changes;
 pub mod convert;
 mod epics;
 mod events;
@@ -126,6 +127,8 @@ pub(crate) struct RunShared {
 pub(crate) struct Context<'a> {
     pub memory: &'a Memory,
     pub shared: &'a RunShared,
+    /// A re-run's first page of the subject's four lists, in one request.
+    pub changes: &'a changes::Changes,
 }
 
 /// Harvests every subject's sources into one snapshot, reading everything from GitLab.
@@ -225,9 +228,11 @@ async fn harvest_subject(
         Some(id) => Memory::load(cache, format!("user:{id}"), &request.period),
         None => Memory::default(),
     };
+    let changes = changes::Changes::new(&memory, request);
     let context = Context {
         memory: &memory,
         shared,
+        changes: &changes,
     };
     // Cached records carry their projects' visibility as it was: ask once for all of them,
     // while phase one reads, so that the sources find it known.
@@ -245,8 +250,8 @@ async fn harvest_subject(
         check_visibility,
         events::fetch(client, request, &subject, &memory, events_counter),
         merge_requests::harvest_authored(client, request, &subject, context, mr_counter, &bar),
-        reviews::fetch_requested(client, request, &subject, &memory, review_counter, &bar),
-        issues::fetch_involved(client, request, &subject, &memory, issue_counter, &bar),
+        reviews::fetch_requested(client, request, &subject, context, review_counter, &bar),
+        issues::fetch_involved(client, request, &subject, context, issue_counter, &bar),
         oncall::harvest_shifts(
             client,
             request,

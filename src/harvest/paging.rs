@@ -22,6 +22,16 @@ const MIN_PAGE_SIZE: i64 = 10;
 /// complex, and stops on a repeated cursor rather than loop forever. Records collected before an
 /// error are returned with it.
 pub(crate) async fn paginate<T>(
+    page_size: i64,
+    fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
+    on_page: impl FnMut(usize),
+) -> (Vec<T>, Option<GitlabError>) {
+    paginate_from(None, page_size, fetch, on_page).await
+}
+
+/// [`paginate`], from a first page another query already brought (`None`: from the start).
+pub(crate) async fn paginate_from<T>(
+    first: Option<Page<T>>,
     mut page_size: i64,
     mut fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
     mut on_page: impl FnMut(usize),
@@ -29,6 +39,17 @@ pub(crate) async fn paginate<T>(
     let mut records = Vec::new();
     let mut cursor: Option<String> = None;
     let mut seen_cursors = HashSet::new();
+    if let Some(page) = first {
+        records.extend(page.records);
+        on_page(records.len());
+        match (page.has_next, page.end_cursor) {
+            (true, Some(next)) => {
+                seen_cursors.insert(next.clone());
+                cursor = Some(next);
+            }
+            _ => return (records, None),
+        }
+    }
     loop {
         match fetch(page_size, cursor.clone()).await {
             Ok(page) => {

@@ -14,11 +14,12 @@ use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
+use super::changes::{List, REQUESTED_MRS};
 use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
-use super::incremental::{ListRead, Memory};
+use super::incremental::ListRead;
 use super::merge_requests::refresh_visibility;
-use super::paging::{fetch_missing, paginate, Page};
+use super::paging::{fetch_missing, paginate_from, Page};
 use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 /// Merge requests fetched by iid because events name them, in the cache.
@@ -37,14 +38,26 @@ pub(super) async fn fetch_requested(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    memory: &Memory,
+    Context {
+        memory, changes, ..
+    }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> Requested {
     let period = request.period;
-    let read = ListRead::begin(memory, "reviews/requested", &period);
+    let read = ListRead::begin(memory, REQUESTED_MRS, &period);
     let updated_after = read.updated_after;
-    let (records, error) = paginate(
+    let first = match read.is_incremental() {
+        true => {
+            let asking = (client, request, subject, counter);
+            changes
+                .merge_requests(List::RequestedMergeRequests, updated_after, asking)
+                .await
+        }
+        false => None,
+    };
+    let (records, error) = paginate_from(
+        first,
         i64::from(request.page_size),
         async |first, after| {
             let variables = review_requested_merge_requests::Variables {
@@ -90,7 +103,7 @@ pub(super) async fn complete(
     subject: &Subject,
     requested: Requested,
     events: &SubjectEvents,
-    Context { memory, shared }: Context<'_>,
+    Context { memory, shared, .. }: Context<'_>,
     counter: &RequestCounter,
 ) -> SourceOutcome {
     let Requested {

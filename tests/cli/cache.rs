@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration as Span, NaiveDate, SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::fake_gitlab::{
-    Dataset, Epic, Event, FakeGitlab, Faults, Issue, MergeRequest, OncallRotation, OncallSchedule,
-    RecordedRequest, TimelineEvent, TOKEN,
+    Dataset, Epic, Event, FakeGitlab, Faults, GraphqlFault, Issue, MergeRequest, OncallRotation,
+    OncallSchedule, RecordedRequest, TimelineEvent, TOKEN,
 };
 use crate::scenario;
 use crate::support::{items, read_snapshot, run, sources, TestEnv, FAST_CONFIG};
@@ -393,14 +393,24 @@ fn a_re_run_a_week_later_reads_only_what_changed() {
         assert_ne!(source["status"], "partial", "{source:#}");
     }
 
-    // Only changes were asked for: list queries from the last read on.
+    // Only changes were asked for: the four lists in one request, from the last read on.
     let first_started = cold.first().expect("requests").at;
-    let authored: Vec<&RecordedRequest> = warm
+    let changed: Vec<&RecordedRequest> = warm
         .iter()
-        .filter(|r| r.operation.as_deref() == Some("AuthoredMergeRequests"))
+        .filter(|r| r.operation.as_deref() == Some("ChangedWork"))
         .collect();
-    assert_eq!(authored.len(), 1, "one page of changes");
-    let asked: DateTime<Utc> = authored[0].variables().expect("variables")["updatedAfter"]
+    assert_eq!(changed.len(), 1, "one page of changes");
+    for list in [
+        "AuthoredMergeRequests",
+        "ReviewRequestedMergeRequests",
+        "Issues",
+    ] {
+        assert!(
+            !warm.iter().any(|r| r.operation.as_deref() == Some(list)),
+            "{list} was asked on its own"
+        );
+    }
+    let asked: DateTime<Utc> = changed[0].variables().expect("variables")["updatedAfter"]
         .as_str()
         .expect("updatedAfter")
         .parse()
@@ -410,6 +420,102 @@ fn a_re_run_a_week_later_reads_only_what_changed() {
         asked > started_at - Span::minutes(11) && asked < started_at,
         "asked for changes since {asked}, the first run began at {started_at}"
     );
+}
+
+/// Alice's busy quarter, with `n` of her merge requests touched after the first run.
+fn busy_with_changes(fake: &FakeGitlab, n: usize) {
+    let mut data = fake.data();
+    let now = Utc::now() - Span::minutes(1);
+    for mr in data
+        .merge_requests
+        .iter_mut()
+        .filter(|m| m.author == "alice")
+        .take(n)
+    {
+        mr.title = format!("{} (retitled)", mr.title);
+        mr.updated_at = now;
+    }
+    fake.replace_data(data);
+}
+
+fn busy_harvest(env: &TestEnv, fake: &FakeGitlab, out: &str, extra: &[&str]) -> Value {
+    let path = env.path(out);
+    run(env
+        .gl(fake)
+        .args(["harvest", "--user", "alice", "--from", "2026-07-01", "--to"])
+        .arg((Utc::now().date_naive() + chrono::Days::new(1)).to_string())
+        .args(extra)
+        .arg("--out")
+        .arg(&path))
+    .success();
+    read_snapshot(&path)
+}
+
+#[test]
+fn more_changes_than_a_page_go_on_with_each_lists_own_query() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(scenario::busy(), Faults::default());
+    busy_harvest(&env, &fake, "cold.json", &[]);
+    let cold = fake.requests().len();
+    busy_with_changes(&fake, 150);
+    let warm = busy_harvest(&env, &fake, "warm.json", &[]);
+    let asked = fake.requests()[cold..].to_vec();
+    let fresh = busy_harvest(&env, &fake, "fresh.json", &["--no-cache"]);
+    assert_same_items(&warm, &fresh);
+    let retitled = items(&warm)
+        .iter()
+        .filter(|i| {
+            i["title"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("(retitled)"))
+        })
+        .count();
+    assert_eq!(retitled, 150);
+    let routes = by_route(&asked);
+    assert_eq!(routes.get("ChangedWork"), Some(&1), "{routes:#?}");
+    // 20 in the shared page, 100 and 30 more from the cursor on.
+    assert_eq!(routes.get("AuthoredMergeRequests"), Some(&2), "{routes:#?}");
+    let cursors: Vec<Value> = asked
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("AuthoredMergeRequests"))
+        .map(|r| r.variables().unwrap()["after"].clone())
+        .collect();
+    assert!(cursors.iter().all(|c| c.is_string()), "{cursors:?}");
+}
+
+#[test]
+fn lists_ask_on_their_own_when_the_shared_request_fails() {
+    let env = TestEnv::new();
+    // GitLab finds four lists in one query too complex.
+    let fake = FakeGitlab::start(
+        scenario::busy(),
+        Faults {
+            targets: vec!["ChangedWork".into()],
+            graphql: Some(GraphqlFault::Complexity {
+                score: 310,
+                limit: 250,
+            }),
+            ..Faults::default()
+        },
+    );
+    busy_harvest(&env, &fake, "cold.json", &[]);
+    let cold = fake.requests().len();
+    busy_with_changes(&fake, 3);
+    let warm = busy_harvest(&env, &fake, "warm.json", &[]);
+    let routes = by_route(&fake.requests()[cold..]);
+    let fresh = busy_harvest(&env, &fake, "fresh.json", &["--no-cache"]);
+    assert_same_items(&warm, &fresh);
+    for list in [
+        "ChangedWork",
+        "AuthoredMergeRequests",
+        "ReviewRequestedMergeRequests",
+    ] {
+        assert_eq!(routes.get(list), Some(&1), "{list}: {routes:#?}");
+    }
+    assert_eq!(routes.get("Issues"), Some(&2), "{routes:#?}");
+    for source in sources(&warm) {
+        assert_ne!(source["status"], "partial", "{source:#}");
+    }
 }
 
 #[test]

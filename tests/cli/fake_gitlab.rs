@@ -1757,6 +1757,7 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
         }
         Some("ProjectMergeRequests") => project_merge_requests(shared, &variables),
         Some("Issues") => top_level_issues(shared, &variables),
+        Some("ChangedWork") => changed_work(shared, &variables),
         Some("ProjectIssues") => project_issues(shared, &variables),
         Some("ProjectVisibility") => project_visibility(shared, &variables),
         Some("ProjectIncidents") => incidents::project_incidents(shared, &variables),
@@ -2176,6 +2177,34 @@ fn user_merge_requests(
         "name": user.name,
         connection_name: page,
     }}))
+}
+
+/// `ChangedWork`: a re-run's four lists in one request, each answered as its own operation
+/// would answer it (`AuthoredMergeRequests`, `ReviewRequestedMergeRequests`, `Issues` twice);
+/// the two `issues` fields are told apart by their arguments, as the document writes them.
+fn changed_work(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let username = string_var(vars, "username", "String!")?.to_string();
+    let mut user = user_merge_requests(shared, vars, "authoredMergeRequests")?;
+    let requested = user_merge_requests(shared, vars, "reviewRequestedMergeRequests")?;
+    if let (Some(user), Some(page)) = (
+        user["user"].as_object_mut(),
+        requested["user"].get("reviewRequestedMergeRequests"),
+    ) {
+        user.insert("reviewRequestedMergeRequests".into(), page.clone());
+    }
+    let mut by_author = vars.clone();
+    by_author["authorUsername"] = json!(username);
+    let mut by_assignee = vars.clone();
+    by_assignee["assigneeUsernames"] = vars.get("assignees").cloned().unwrap_or(Value::Null);
+    let authored = top_level_issues(shared, &by_author)?;
+    let assigned = top_level_issues(shared, &by_assignee)?;
+    let rest =
+        "types: $types, updatedAfter: $updatedAfter, createdBefore: $createdBefore, first: $first";
+    Ok(json!({
+        "user": user["user"],
+        format!("issues(authorUsername: $username, {rest})"): authored["issues"],
+        format!("issues(assigneeUsernames: $assignees, {rest})"): assigned["issues"],
+    }))
 }
 
 /// `projects(ids:, first: 1) { nodes { mergeRequests(iids:, first:, after:) } }`.
