@@ -5,6 +5,7 @@
 //! arguments, and so the cursors, are the same), and an answer that fails (GitLab finding four
 //! lists too complex, say) leaves each list to its own query.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use crate::gitlab::{Client, RequestCounter};
 use crate::model::Subject;
 
 use super::convert::MergeRequestRecord;
-use super::incremental::{Memory, MARGIN};
+use super::incremental::{ListRead, Memory, MARGIN};
 use super::issues::IssueRecord;
 use super::paging::Page;
 use super::HarvestRequest;
@@ -39,12 +40,21 @@ struct ChangedPages {
 }
 
 /// A subject's one `ChangedWork` request, made when the first list asks for it.
-#[derive(Default)]
-pub(crate) struct Changes {
+pub(crate) struct Changes<'a> {
     /// From when it asks; none when not all four lists are cached.
     since: Option<DateTime<Utc>>,
     pages: OnceCell<Option<ChangedPages>>,
+    /// Set for the whole run once GitLab refused it: the next subjects do not try again.
+    refused: &'a AtomicBool,
 }
+
+/// Who asks GitLab, for whom, counted where.
+pub(crate) type Asking<'a> = (
+    &'a Client,
+    &'a HarvestRequest,
+    &'a Subject,
+    &'a RequestCounter,
+);
 
 /// Which list a source wants.
 #[derive(Clone, Copy)]
@@ -55,8 +65,12 @@ pub(crate) enum List {
     AssignedIssues,
 }
 
-impl Changes {
-    pub(crate) fn new(memory: &Memory, request: &HarvestRequest) -> Changes {
+impl<'a> Changes<'a> {
+    pub(crate) fn new(
+        memory: &Memory,
+        request: &HarvestRequest,
+        refused: &'a AtomicBool,
+    ) -> Changes<'a> {
         let read_at: Option<Vec<DateTime<Utc>>> = [
             AUTHORED_MRS,
             REQUESTED_MRS,
@@ -72,19 +86,23 @@ impl Changes {
         Changes {
             since,
             pages: OnceCell::new(),
+            refused,
         }
     }
 
-    /// The first page of a merge request list's changes since `updated_after` or earlier;
-    /// none when each list must ask on its own.
+    /// The first page of the changes to a merge request list that `read` asks for; none when
+    /// the list must ask on its own.
     pub(crate) async fn merge_requests(
         &self,
         list: List,
-        updated_after: DateTime<Utc>,
-        (client, request, subject, counter): (&Client, &HarvestRequest, &Subject, &RequestCounter),
+        read: &ListRead<MergeRequestRecord>,
+        (client, request, subject, counter): Asking<'_>,
     ) -> Option<Page<MergeRequestRecord>> {
+        if !read.is_incremental() {
+            return None;
+        }
         let pages = self
-            .pages(updated_after, client, request, subject, counter)
+            .pages(read.updated_after, client, request, subject, counter)
             .await?;
         let slot = match list {
             List::AuthoredMergeRequests => &pages.authored_mrs,
@@ -98,11 +116,14 @@ impl Changes {
     pub(crate) async fn issues(
         &self,
         list: List,
-        updated_after: DateTime<Utc>,
-        (client, request, subject, counter): (&Client, &HarvestRequest, &Subject, &RequestCounter),
+        read: &ListRead<IssueRecord>,
+        (client, request, subject, counter): Asking<'_>,
     ) -> Option<Page<IssueRecord>> {
+        if !read.is_incremental() {
+            return None;
+        }
         let pages = self
-            .pages(updated_after, client, request, subject, counter)
+            .pages(read.updated_after, client, request, subject, counter)
             .await?;
         let slot = match list {
             List::AuthoredIssues => &pages.authored_issues,
@@ -123,7 +144,16 @@ impl Changes {
         // The answer must reach back at least as far as the list asks.
         let since = self.since.filter(|since| *since <= updated_after)?;
         self.pages
-            .get_or_init(|| read(client, request, subject, since, counter))
+            .get_or_init(|| async {
+                if self.refused.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let pages = read(client, request, subject, since, counter).await;
+                if pages.is_none() {
+                    self.refused.store(true, Ordering::Relaxed);
+                }
+                pages
+            })
             .await
             .as_ref()
     }

@@ -161,13 +161,8 @@ pub(super) async fn fetch_involved(
                        list: List| {
         let updated_after = read.updated_after;
         // A re-run's first page may have come with the other lists' changes.
-        let first = match read.is_incremental() {
-            true => {
-                let asking = (client, request, subject, counter);
-                changes.issues(list, updated_after, asking).await
-            }
-            false => None,
-        };
+        let asking = (client, request, subject, counter);
+        let first = changes.issues(list, read, asking).await;
         paginate_from(
             first,
             page_size,

@@ -1,13 +1,12 @@
 //! The `merge_requests` source: merge requests the subject authored.
 
-use super::convert::MergeRequestRecord;
 use crate::gitlab::graphql::{authored_merge_requests, AuthoredMergeRequests};
 use crate::gitlab::{Client, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
 use super::changes::{List, AUTHORED_MRS};
-use super::convert::authored_item;
+use super::convert::{authored_item, MergeRequestRecord};
 use super::incremental::ListRead;
 use super::paging::{paginate_from, Page};
 use super::shared::Visibility;
@@ -29,15 +28,11 @@ pub(super) async fn harvest_authored(
     let username = subject.username.clone();
     let read = ListRead::begin(memory, AUTHORED_MRS, &period);
     let updated_after = read.updated_after;
-    let first = match read.is_incremental() {
-        true => {
-            let asking = (client, request, subject, counter);
-            changes
-                .merge_requests(List::AuthoredMergeRequests, updated_after, asking)
-                .await
-        }
-        false => None,
-    };
+    // A re-run's first page may have come with the other lists' changes.
+    let asking = (client, request, subject, counter);
+    let first = changes
+        .merge_requests(List::AuthoredMergeRequests, &read, asking)
+        .await;
     let (records, error) = paginate_from(
         first,
         i64::from(request.page_size),
@@ -115,5 +110,5 @@ pub(super) async fn refresh_visibility(
             record.set_private(private.contains(&id));
         }
     }
-    error
+    None
 }

@@ -119,6 +119,8 @@ pub(crate) struct RunShared {
     pub visibility: shared::Visibility,
     /// The cache's entries for the shared reads (on-call windows, incident timelines).
     pub memory: Memory,
+    /// GitLab refused a subject's four lists in one request: the others ask them on their own.
+    pub changed_work_refused: std::sync::atomic::AtomicBool,
 }
 
 /// What a subject's sources keep and share beyond the request: the subject's cache entries and
@@ -128,7 +130,7 @@ pub(crate) struct Context<'a> {
     pub memory: &'a Memory,
     pub shared: &'a RunShared,
     /// A re-run's first page of the subject's four lists, in one request.
-    pub changes: &'a changes::Changes,
+    pub changes: &'a changes::Changes<'a>,
 }
 
 /// Harvests every subject's sources into one snapshot, reading everything from GitLab.
@@ -228,7 +230,7 @@ async fn harvest_subject(
         Some(id) => Memory::load(cache, format!("user:{id}"), &request.period),
         None => Memory::default(),
     };
-    let changes = changes::Changes::new(&memory, request);
+    let changes = changes::Changes::new(&memory, request, &shared.changed_work_refused);
     let context = Context {
         memory: &memory,
         shared,

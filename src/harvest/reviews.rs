@@ -47,15 +47,11 @@ pub(super) async fn fetch_requested(
     let period = request.period;
     let read = ListRead::begin(memory, REQUESTED_MRS, &period);
     let updated_after = read.updated_after;
-    let first = match read.is_incremental() {
-        true => {
-            let asking = (client, request, subject, counter);
-            changes
-                .merge_requests(List::RequestedMergeRequests, updated_after, asking)
-                .await
-        }
-        false => None,
-    };
+    // A re-run's first page may have come with the other lists' changes.
+    let asking = (client, request, subject, counter);
+    let first = changes
+        .merge_requests(List::RequestedMergeRequests, &read, asking)
+        .await;
     let (records, error) = paginate_from(
         first,
         i64::from(request.page_size),
