@@ -152,13 +152,23 @@ impl Memory {
         ));
     }
 
-    /// Writes what was kept, in one transaction.
-    pub(crate) fn save(&self) {
+    /// Writes what was kept, in one transaction, on a blocking thread: the other subjects'
+    /// reads go on meanwhile.
+    pub(crate) async fn save(&self) {
         let Some((run, scope)) = &self.run else {
             return;
         };
         let kept = std::mem::take(&mut *self.kept.lock().unwrap_or_else(|e| e.into_inner()));
-        if let Err(e) = run.cache.store(scope, &kept) {
+        if kept.is_empty() {
+            return;
+        }
+        let (run, scope) = (Arc::clone(run), scope.clone());
+        let stored = tokio::task::spawn_blocking(move || {
+            run.cache.store(&scope, &kept).map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(e) = stored {
             tracing::warn!("{e}; the next run reads everything again");
         }
     }
@@ -287,8 +297,8 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_list_read_asks_from_the_last_read_less_the_margin() {
+    #[tokio::test]
+    async fn a_list_read_asks_from_the_last_read_less_the_margin() {
         let dir = tempfile::tempdir().unwrap();
         let q3 = Period::parse_quarter("2026Q3", 2).unwrap();
         let run = run_cache(dir.path(), CacheMode::Use);
@@ -304,7 +314,7 @@ mod tests {
         let started = read.started;
         let merged = read.finish(&memory, vec![r("a", 1)], true);
         assert_eq!(merged, vec![r("a", 1)]);
-        memory.save();
+        memory.save().await;
 
         let memory = Memory::load(Some(&run), "user:1".into(), &q3);
         let read: ListRead<R> = ListRead::begin(&memory, "s", &q3);
@@ -313,7 +323,7 @@ mod tests {
         // A failed re-read gives what is known but is not written.
         let merged = read.finish(&memory, vec![r("b", 1)], false);
         assert_eq!(merged, vec![r("a", 1), r("b", 1)]);
-        memory.save();
+        memory.save().await;
         let memory = Memory::load(Some(&run), "user:1".into(), &q3);
         let cached: Recalled<R> = memory.recall("s").unwrap();
         assert_eq!(cached.records, vec![r("a", 1)]);

@@ -174,7 +174,7 @@ pub async fn harvest_with_cache(
         )
     }))
     .await;
-    shared.memory.save();
+    shared.memory.save().await;
     for result in results {
         let (subject, outcomes) = result?;
         for (outcome, requests) in outcomes {
@@ -303,7 +303,7 @@ async fn harvest_subject(
     );
     bar.finish();
     // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
-    memory.save();
+    memory.save().await;
 
     let mut outcomes = vec![
         // The user lookup serves every source; count it once, with the first.

@@ -24,15 +24,15 @@ fn stamp(t: DateTime<Utc>) -> String {
 const PRODUCTION: u64 = 220;
 
 /// A year ending tomorrow (so that today's work is inside it, whenever the test runs).
-struct Window {
+struct Year {
     from: NaiveDate,
     to: NaiveDate,
 }
 
-impl Window {
-    fn around_now() -> Window {
+impl Year {
+    fn ending_tomorrow() -> Year {
         let today = Utc::now().date_naive();
-        Window {
+        Year {
             from: today - chrono::Days::new(364),
             to: today + chrono::Days::new(1),
         }
@@ -52,8 +52,8 @@ impl Window {
 /// authored merge requests, 3,000 reviews (2,700 requested, half approved; 300 found only
 /// through her comments), 800 issues (she closed a quarter), 150 incidents with timelines, 60
 /// epics and a weekly on-call shift. A first harvest takes over a hundred requests.
-fn prolific(window: &Window) -> Dataset {
-    let start = window.from.and_hms_opt(8, 0, 0).expect("a time").and_utc();
+fn prolific(year: &Year) -> Dataset {
+    let start = year.from.and_hms_opt(8, 0, 0).expect("a time").and_utc();
     let span = (Utc::now() - Span::days(2)) - start;
     let when = |i: u64, n: u64| start + span * (i as i32) / (n as i32);
     let mut data = Dataset::new()
@@ -260,13 +260,13 @@ fn config(env: &TestEnv) -> PathBuf {
 }
 
 /// `harvest --user alice` for the period, written to `out`, with `extra` flags.
-fn harvest(env: &TestEnv, fake: &FakeGitlab, window: &Window, out: &str, extra: &[&str]) -> Value {
+fn harvest(env: &TestEnv, fake: &FakeGitlab, year: &Year, out: &str, extra: &[&str]) -> Value {
     config(env);
     let path = env.path(out);
     run(env
         .gl(fake)
         .args(["harvest", "--user", "alice"])
-        .args(window.args())
+        .args(year.args())
         .args(extra)
         .arg("--out")
         .arg(&path))
@@ -323,10 +323,10 @@ fn cache_files(env: &TestEnv) -> Vec<PathBuf> {
 #[test]
 fn a_re_run_a_week_later_reads_only_what_changed() {
     let env = TestEnv::new();
-    let window = Window::around_now();
-    let fake = FakeGitlab::start(prolific(&window), Faults::default());
+    let year = Year::ending_tomorrow();
+    let fake = FakeGitlab::start(prolific(&year), Faults::default());
 
-    let first = harvest(&env, &fake, &window, "first.json", &[]);
+    let first = harvest(&env, &fake, &year, "first.json", &[]);
     let cold = fake.requests();
     assert!(
         cold.len() >= 100,
@@ -335,9 +335,9 @@ fn a_re_run_a_week_later_reads_only_what_changed() {
     );
 
     fake.replace_data(a_week_later(fake.data()));
-    let second = harvest(&env, &fake, &window, "second.json", &[]);
+    let second = harvest(&env, &fake, &year, "second.json", &[]);
     let warm: Vec<RecordedRequest> = fake.requests()[cold.len()..].to_vec();
-    let fresh = harvest(&env, &fake, &window, "fresh.json", &["--no-cache"]);
+    let fresh = harvest(&env, &fake, &year, "fresh.json", &["--no-cache"]);
     let fresh_requests = fake.requests().len() - cold.len() - warm.len();
 
     let ratio = warm.len() as f64 / cold.len() as f64;
@@ -936,9 +936,9 @@ fn a_failed_stream_is_read_whole_next_time() {
 #[test]
 fn two_runs_at_once_share_the_cache_safely() {
     let env = TestEnv::new();
-    let window = Window::around_now();
+    let year = Year::ending_tomorrow();
     let fake = FakeGitlab::start(
-        prolific(&window),
+        prolific(&year),
         Faults {
             latency_ms: 5,
             ..Faults::default()
@@ -952,7 +952,7 @@ fn two_runs_at_once_share_the_cache_safely() {
             .arg("--config")
             .arg(env.config())
             .args(["--no-progress", "harvest", "--user", "alice"])
-            .args(window.args())
+            .args(year.args())
             .arg("--out")
             .arg(env.path(out))
             .stderr(std::process::Stdio::piped())
@@ -970,7 +970,7 @@ fn two_runs_at_once_share_the_cache_safely() {
     assert_same_items(&read_snapshot(&env.path("b.json")), &a);
     // What they left is sound and complete.
     let before = fake.requests().len();
-    let c = harvest(&env, &fake, &window, "c.json", &[]);
+    let c = harvest(&env, &fake, &year, "c.json", &[]);
     assert_same_items(&c, &a);
     assert!((fake.requests().len() - before) * 10 <= before / 2);
 }
