@@ -6,7 +6,9 @@
 //! scenario: requests made; the lower bound (for each source, ceil(items / 100) pages, summed);
 //! wall time; the latency bound (lower bound × L / concurrency, or the chain of dependent
 //! requests × L if larger); their ratios; the process's peak memory; and the same run at
-//! `--concurrency 1`, with the speed-up.
+//! `--concurrency 1`, with the speed-up. The first run writes the incremental cache (in the
+//! temporary `HOME`); the same harvest is then run again with it, and the re-run's requests are
+//! printed against the first run's (the run at `--concurrency 1` uses no cache).
 //!
 //! `cargo bench --bench harvest` (L = 50 ms); `HARVEST_BENCH_LATENCY_MS=20` for another L.
 //! Scenarios: a prolific engineer over a year (1,200 authored merge requests, 3,000 reviews, 800
@@ -56,12 +58,15 @@ fn main() {
             "--to".into(),
             "2026-11-30".into(),
         ],
+        rerun_target: Some(0.10),
     };
     let team = Scenario {
         name: "team of 40, one quarter",
         data: team(),
         people: vec!["--group".into(), "acme/team".into()],
         period: vec!["--quarter".into(), "2026Q3".into()],
+        // Forty people's few pages each: a re-run still asks each person's lists once.
+        rerun_target: None,
     };
     let mut all_within = true;
     for scenario in [prolific, team] {
@@ -82,6 +87,8 @@ struct Scenario {
     data: Dataset,
     people: Vec<String>,
     period: Vec<String>,
+    /// The largest share of the first run's requests a re-run with the cache may make.
+    rerun_target: Option<f64>,
 }
 
 struct Measured {
@@ -95,21 +102,32 @@ struct Measured {
 }
 
 impl Scenario {
-    fn run(&self, binary: &Path, dir: &Path, latency_ms: u64, concurrency: u16) -> Measured {
-        let fake = FakeGitlab::start(
+    fn start(&self, latency_ms: u64) -> FakeGitlab {
+        FakeGitlab::start(
             self.data.clone(),
             Faults {
                 latency_ms,
                 ..Faults::default()
             },
-        );
+        )
+    }
+
+    /// One harvest against `fake`, with `flags` (`--refresh`, `--no-cache`, or none).
+    fn run(
+        &self,
+        binary: &Path,
+        dir: &Path,
+        fake: &FakeGitlab,
+        concurrency: u16,
+        flags: &[&str],
+    ) -> Measured {
         let config = dir.join("bench.toml");
         std::fs::write(
             &config,
             "[harvest]\noncall_projects = [\"acme/production\"]\n",
         )
         .expect("write config");
-        let out = dir.join(format!("snapshot-{concurrency}.json"));
+        let out = dir.join(format!("snapshot-{concurrency}{}.json", flags.join("")));
         let mut command = Command::new(binary);
         command
             .env_clear()
@@ -124,8 +142,10 @@ impl Scenario {
             .arg("harvest")
             .args(&self.people)
             .args(&self.period)
+            .args(flags)
             .arg("--out")
             .arg(&out);
+        let before = fake.requests().len();
         let started = Instant::now();
         let (status, peak_rss_kb) = run_measuring_memory(&mut command);
         let wall = started.elapsed();
@@ -138,7 +158,8 @@ impl Scenario {
             serde_json::from_str(&std::fs::read_to_string(&out).expect("snapshot written"))
                 .expect("snapshot is JSON");
         let mut routes = std::collections::BTreeMap::<String, (u64, f64, f64)>::new();
-        let requests = fake.requests();
+        let requests = fake.requests().split_off(before);
+        let count = requests.len() as u64;
         let origin = requests.iter().map(|r| r.at).min();
         for r in requests {
             let since = |t: Instant| origin.map_or(0.0, |o| (t - o).as_secs_f64());
@@ -164,7 +185,7 @@ impl Scenario {
         }
         Measured {
             routes,
-            requests: fake.requests().len() as u64,
+            requests: count,
             wall,
             peak_rss_mb: peak_rss_kb as f64 / 1024.0,
             snapshot,
@@ -173,8 +194,16 @@ impl Scenario {
 
     /// Prints the figures; true when all are within target.
     fn measure(&self, binary: &Path, dir: &Path, latency_ms: u64) -> bool {
-        let fast = self.run(binary, dir, latency_ms, CONCURRENCY);
-        let slow = self.run(binary, dir, latency_ms, 1);
+        let fake = self.start(latency_ms);
+        // A first run: everything is read, and kept in the cache.
+        let fast = self.run(binary, dir, &fake, CONCURRENCY, &["--refresh"]);
+        let rerun = self.run(binary, dir, &fake, CONCURRENCY, &[]);
+        assert_eq!(
+            rerun.snapshot["items"], fast.snapshot["items"],
+            "{}: the re-run's items are the first run's",
+            self.name
+        );
+        let slow = self.run(binary, dir, &self.start(latency_ms), 1, &["--no-cache"]);
         let lower_bound = lower_bound(&fast.snapshot);
         let latency = Duration::from_millis(latency_ms);
         let latency_bound = (latency * lower_bound as u32 / u32::from(CONCURRENCY))
@@ -185,11 +214,13 @@ impl Scenario {
         let speed_up = slow.wall.as_secs_f64() / fast.wall.as_secs_f64();
         let items = fast.snapshot["items"].as_array().map_or(0, Vec::len);
         let within = |ok: bool| if ok { "ok" } else { "OVER TARGET" };
+        let rerun_share = rerun.requests as f64 / fast.requests as f64;
         let checks = [
             fast.requests <= request_target,
             time_ratio <= 1.5,
             fast.peak_rss_mb <= 200.0,
             speed_up >= 5.0,
+            self.rerun_target.is_none_or(|target| rerun_share <= target),
         ];
         println!("== {} ({items} items)", self.name);
         println!(
@@ -214,6 +245,16 @@ impl Scenario {
             slow.requests,
             within(checks[3])
         );
+        let rerun_verdict = match self.rerun_target {
+            Some(target) => format!("target <= {:.0}% ({})", target * 100.0, within(checks[4])),
+            None => "no target".to_string(),
+        };
+        println!(
+            "  re-run requests: {} ({:.1}% of cold)   wall {:.2}s   with the cache, nothing changed   {rerun_verdict}",
+            rerun.requests,
+            rerun_share * 100.0,
+            rerun.wall.as_secs_f64(),
+        );
         println!("  per source (pages at 100 a page):");
         for (name, items) in items_per_source(&fast.snapshot) {
             println!(
@@ -224,6 +265,10 @@ impl Scenario {
         println!("  requests by route (count, from, to in seconds):");
         for (route, (n, from, to)) in &fast.routes {
             println!("    {route:<40} {n:>5}  {from:>5.2} {to:>5.2}");
+        }
+        println!("  re-run requests by route:");
+        for (route, (n, _, _)) in &rerun.routes {
+            println!("    {route:<40} {n:>5}");
         }
         checks.iter().all(|ok| *ok)
     }

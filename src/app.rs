@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::cache::CacheMode;
 use crate::classify::{self, RuleSet};
 use crate::config::{parse_gitlab_url, Config, Env, LoadedConfig};
 use crate::curation::{self, Audience, CurationFile, Lookup};
@@ -19,6 +20,7 @@ use crate::progress::Progress;
 use crate::report::{Format, RenderOptions, Renderer, ReportKind};
 use crate::shard::Shard;
 
+mod caching;
 mod merging;
 mod publishing;
 
@@ -46,6 +48,8 @@ pub struct Global {
     pub concurrency: Option<usize>,
     /// `--ca-cert`: a private certificate authority to trust for GitLab.
     pub ca_cert: Option<PathBuf>,
+    /// What harvests do with the incremental cache.
+    pub cache: CacheMode,
 }
 
 #[derive(Debug, Clone)]
@@ -783,6 +787,7 @@ fn harvest_snapshot(
     let config = &loaded.config;
     let options = client_options(global, config)?;
     let token = config.resolve_token(env)?;
+    let cache = caching::open(global.cache, config, &options.base_url, &token);
     let mut request = HarvestRequest {
         usernames: people.users.clone(),
         period,
@@ -837,7 +842,7 @@ fn harvest_snapshot(
             request.usernames = mine;
             record
         });
-        let mut snapshot = harvest::harvest(&client, &request, &progress).await?;
+        let mut snapshot = harvest::harvest_with_cache(&client, &request, &progress, cache).await?;
         if let Some(record) = shard_record {
             let value = serde_json::to_value(record).expect("shard record serialises");
             snapshot

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, Action, Global, PeriodSpec};
+use crate::cache::CacheMode;
 use crate::deliver::publish::PublishTarget;
 use crate::report::{Format, ReportKind};
 use crate::shard::Shard;
@@ -215,6 +216,29 @@ pub struct HarvestArgs {
     /// Where to write the snapshot (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// The incremental cache, for the commands that harvest.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Read everything from GitLab and rewrite the cache, ignoring what it holds.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Neither read nor write the cache: read everything from GitLab.
+    #[arg(long, conflicts_with = "refresh")]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    fn mode(&self) -> CacheMode {
+        match (self.refresh, self.no_cache) {
+            (_, true) => CacheMode::Off,
+            (true, false) => CacheMode::Refresh,
+            (false, false) => CacheMode::Use,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -388,6 +412,8 @@ pub struct TeamArgs {
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Email the report to this address too (repeat for several): HTML and text in the message,
     /// the formats of the config's email.attach attached.
     #[arg(long = "email", value_name = "ADDR")]
@@ -415,6 +441,8 @@ pub struct BragArgs {
     /// Also keep the classified snapshot here.
     #[arg(long, value_name = "FILE")]
     pub snapshot_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Email the brag document to this address too (repeat for several): HTML and text in the
     /// message, the formats of the config's email.attach attached.
     #[arg(long = "email", value_name = "ADDR")]
@@ -520,12 +548,19 @@ pub enum KindArg {
 impl Cli {
     /// The plain options the library runs.
     pub fn into_invocation(self) -> (Global, Action) {
+        let cache = match &self.command {
+            Command::Harvest(a) => a.cache.mode(),
+            Command::Team(a) => a.cache.mode(),
+            Command::Brag(a) => a.cache.mode(),
+            _ => CacheMode::default(),
+        };
         let global = Global {
             config: self.config,
             gitlab_url: self.gitlab_url,
             progress: !self.no_progress && !self.quiet,
             concurrency: self.concurrency.map(usize::from),
             ca_cert: self.ca_cert,
+            cache,
         };
         let action = match self.command {
             Command::Harvest(a) => Action::Harvest {

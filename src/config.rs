@@ -57,6 +57,27 @@ pub struct Config {
     pub report: ReportConfig,
     pub email: crate::email::EmailConfig,
     pub curation: CurationConfig,
+    pub cache: CacheConfig,
+}
+
+/// The incremental cache (see `crate::cache`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    /// Default: `$XDG_CACHE_HOME/gl-evidence` or `~/.cache/gl-evidence`.
+    pub dir: Option<PathBuf>,
+    pub max_age_days: u32,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            dir: None,
+            max_age_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +176,7 @@ impl Default for Config {
             report: ReportConfig::default(),
             email: crate::email::EmailConfig::default(),
             curation: CurationConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -325,6 +347,15 @@ impl Config {
                     format!("{bad:?} is not a full path: use e.g. \"gitlab-com/gl-infra\" (no URL, no leading slash)"),
                 ));
             }
+        }
+        if !(1..=365).contains(&self.cache.max_age_days) {
+            return Err(invalid(
+                "cache.max_age_days",
+                format!(
+                    "{} is out of range: use 1 to 365 (or cache.enabled = false)",
+                    self.cache.max_age_days
+                ),
+            ));
         }
         if self.network.timeout_secs == 0 {
             return Err(invalid("network.timeout_secs", "must be at least 1".into()));

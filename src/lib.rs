@@ -1,7 +1,8 @@
 //! gl-evidence: harvest a person's GitLab work, map it to a career framework, render evidence.
 //!
 //! The pipeline is [`harvest`] (GitLab → [`model::Snapshot`], async, through the one
-//! [`gitlab::Client`]), [`classify`] (snapshot → snapshot with competencies; pure and offline)
+//! [`gitlab::Client`], keeping what it read in the [`cache`] so that a re-run asks only for
+//! what changed), [`classify`] (snapshot → snapshot with competencies; pure and offline)
 //! and [`report`] (snapshot → Markdown, HTML, JSON or CSV through handlebars), with [`deliver`]
 //! writing the result (to files, or to GitLab as an issue) and [`email`] sending it. [`merge`]
 //! puts snapshots of one instance and period together, such as the [`shard`]s of a harvest
@@ -12,6 +13,7 @@
 
 pub mod app;
 pub mod ca_cert;
+pub mod cache;
 pub mod classify;
 pub mod cli;
 pub mod config;

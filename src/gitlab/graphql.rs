@@ -64,6 +64,14 @@ pub struct GroupEpicsLegacy;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "queries/schema.graphql",
+    query_path = "queries/changed_work.graphql",
+    response_derives = "Debug"
+)]
+pub struct ChangedWork;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "queries/schema.graphql",
     query_path = "queries/issues.graphql",
     response_derives = "Debug"
 )]

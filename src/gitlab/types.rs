@@ -2,7 +2,7 @@
 //! our model; `harvest` converts them.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `GET /users?username=` (<https://docs.gitlab.com/api/users/#list-users>).
 #[derive(Debug, Clone, Deserialize)]
@@ -34,9 +34,12 @@ pub struct Member {
     pub membership_state: Option<String>,
 }
 
-/// `GET /users/:id/events` (<https://docs.gitlab.com/api/events/>).
-#[derive(Debug, Clone, Deserialize)]
+/// `GET /users/:id/events` (<https://docs.gitlab.com/api/events/>). Serialisable for the
+/// incremental cache.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Event {
+    #[serde(default)]
+    pub id: Option<u64>,
     #[serde(default)]
     pub project_id: Option<u64>,
     #[serde(default)]
@@ -51,7 +54,7 @@ pub struct Event {
     pub note: Option<EventNote>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct EventNote {
     #[serde(default)]
     pub noteable_type: Option<String>,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::gitlab::graphql::{
-    authored_merge_requests, project_merge_requests, review_requested_merge_requests,
+    authored_merge_requests, changed_work, project_merge_requests, review_requested_merge_requests,
 };
 use crate::model::{Item, ItemKind, Period, Role};
 
@@ -16,8 +16,9 @@ pub const DESCRIPTION_LIMIT: usize = 4096;
 pub const CHANGED_PATHS_LIMIT: usize = 300;
 
 /// A merge request as the GraphQL `MergeRequestFields` fragment describes it, independent of
-/// which generated query type carried it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// which generated query type carried it. Cached as JSON: a change of shape needs a new
+/// `cache::SCHEMA_VERSION`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MergeRequestRecord {
     pub id: String,
     pub iid: String,
@@ -43,7 +44,7 @@ pub struct MergeRequestRecord {
     pub approved_by: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewerRecord {
     pub username: String,
     pub approved: bool,
@@ -122,11 +123,27 @@ macro_rules! impl_from_fragment {
     };
 }
 
+impl super::incremental::Keyed for MergeRequestRecord {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 impl_from_fragment!(authored_merge_requests);
 impl_from_fragment!(review_requested_merge_requests);
 impl_from_fragment!(project_merge_requests);
+impl_from_fragment!(changed_work);
 
 impl MergeRequestRecord {
+    /// What GitLab says now of the record's project: private or not.
+    pub fn set_private(&mut self, private: bool) {
+        if private {
+            self.visibility = Some("private".into());
+        } else if self.visibility.as_deref() == Some("private") {
+            self.visibility = None;
+        }
+    }
+
     fn is_by(&self, username: &str) -> bool {
         self.author
             .as_deref()

@@ -19,6 +19,7 @@ use crate::model::{Item, ItemKind, Period, Role, Subject};
 use crate::progress::SubjectProgress;
 
 use super::convert::{cut, DESCRIPTION_LIMIT};
+use super::incremental::{Keyed, ListRead, Memory};
 use super::paging::{paginate, Page};
 use super::{combine, HarvestRequest, SourceOutcome};
 
@@ -31,8 +32,9 @@ pub(crate) const NO_EPICS_ON_INSTANCE: &str =
 /// The skip reason when no group was given.
 pub(crate) const NO_GROUPS: &str = "no groups to search for epics: set harvest.epic_groups";
 
-/// An epic as either API describes it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An epic as either API describes it. Cached as JSON: a change of shape needs a new
+/// `cache::SCHEMA_VERSION`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct EpicRecord {
     /// The global id: `gid://gitlab/WorkItem/…` or, from the legacy API, `gid://gitlab/Epic/…`.
     pub id: String,
@@ -53,6 +55,12 @@ pub(crate) struct EpicRecord {
     pub labels: Vec<String>,
     /// Direct children: child epics and issues.
     pub child_count: Option<u32>,
+}
+
+impl Keyed for EpicRecord {
+    fn key(&self) -> &str {
+        &self.id
+    }
 }
 
 /// What a group's answer said about the group itself.
@@ -103,6 +111,7 @@ pub(crate) async fn harvest_epics(
     request: &HarvestRequest,
     subject: &Subject,
     groups: &[String],
+    memory: &Memory,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
@@ -118,8 +127,17 @@ pub(crate) async fn harvest_epics(
     let mut unusable: Vec<(String, Unusable)> = Vec::new();
     let mut errors: Vec<GitlabError> = Vec::new();
     for group in &groups {
-        let (mut found, mut state, mut error) =
-            fetch_group(client, request, subject, group, api, counter).await;
+        let mut read = ListRead::begin(memory, stream(api, group), &request.period);
+        let (mut found, mut state, mut error) = fetch_group(
+            client,
+            request,
+            subject,
+            group,
+            api,
+            read.updated_after,
+            counter,
+        )
+        .await;
         if api == Api::WorkItems && error.as_ref().is_some_and(is_unsupported) {
             // The schema is the instance's: once work item epics are unknown, they are unknown
             // for every group.
@@ -128,12 +146,26 @@ pub(crate) async fn harvest_epics(
                 error.as_ref().map(ToString::to_string).unwrap_or_default()
             );
             api = Api::Legacy;
-            (found, state, error) =
-                fetch_group(client, request, subject, group, api, counter).await;
+            read = ListRead::begin(memory, stream(api, group), &request.period);
+            (found, state, error) = fetch_group(
+                client,
+                request,
+                subject,
+                group,
+                api,
+                read.updated_after,
+                counter,
+            )
+            .await;
         }
         if api == Api::Legacy && error.as_ref().is_some_and(is_unsupported) {
             tracing::info!("epics for {}: {NO_EPICS_ON_INSTANCE}", subject.username);
             return SourceOutcome::skipped(SOURCE, NO_EPICS_ON_INSTANCE);
+        }
+        // Cached epics stand only for a group that answered; one that is gone or refused
+        // gives nothing, as on a first run.
+        if state == Some(GroupState::Searched) {
+            found = read.finish(memory, found, error.is_none());
         }
         records.extend(found);
         progress.set("epics", records.len());
@@ -187,6 +219,7 @@ async fn fetch_group(
     subject: &Subject,
     group: &str,
     api: Api,
+    updated_after: DateTime<Utc>,
     counter: &RequestCounter,
 ) -> (Vec<EpicRecord>, Option<GroupState>, Option<GitlabError>) {
     let period = request.period;
@@ -198,7 +231,7 @@ async fn fetch_group(
                 let variables = group_epic_work_items::Variables {
                     full_path: group.to_string(),
                     username: subject.username.clone(),
-                    updated_after: period.start(),
+                    updated_after,
                     created_before: period.end_exclusive(),
                     first,
                     after,
@@ -214,7 +247,7 @@ async fn fetch_group(
                 let variables = group_epics_legacy::Variables {
                     full_path: group.to_string(),
                     username: subject.username.clone(),
-                    updated_after: period.start(),
+                    updated_after,
                     created_before: period.end_exclusive(),
                     first,
                     after,
@@ -231,6 +264,15 @@ async fn fetch_group(
     )
     .await;
     (records, state, error)
+}
+
+/// The cache's name for a group's epics through one API (their ids differ between the two).
+fn stream(api: Api, group: &str) -> String {
+    let api = match api {
+        Api::WorkItems => "work_items",
+        Api::Legacy => "legacy",
+    };
+    format!("epics/{api}/{}", group.to_ascii_lowercase())
 }
 
 /// Errors that mean "this server has no such API", as opposed to a failure: a field or argument

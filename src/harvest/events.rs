@@ -2,14 +2,16 @@
 //! issues in the period, read once as three paged lists and shared by the sources that need
 //! them, so no source makes a request per comment.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Days, Utc};
+use futures::future::join_all;
 
 use crate::gitlab::types::Event;
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Period, Subject};
 
+use super::incremental::{Memory, Recalled, MARGIN};
 use super::HarvestRequest;
 
 /// (project id, iid): how events name a merge request or an issue.
@@ -33,6 +35,10 @@ pub(crate) struct SubjectEvents {
     /// Events read, for the `events` source entry.
     pub count: usize,
     pub error: Option<GitlabError>,
+    /// Targets named by events the cache did not hold (all of them on a cold run): their
+    /// records may have changed since they were cached.
+    pub new_merge_requests: HashSet<TargetKey>,
+    pub new_issues: HashSet<TargetKey>,
 }
 
 /// GitLab deletes events older than three years.
@@ -47,43 +53,158 @@ pub fn beyond_retention(period: &Period, today: chrono::NaiveDate) -> bool {
     period.from < horizon
 }
 
+/// The action streams, as the events API names them, and the `action_name` their events carry.
+const ACTIONS: [(&str, &str); 3] = [
+    ("commented", "commented on"),
+    ("approved", "approved"),
+    ("closed", "closed"),
+];
+
 pub(crate) async fn fetch(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    memory: &Memory,
     counter: &RequestCounter,
 ) -> SubjectEvents {
     let Some(user_id) = subject.id else {
         return SubjectEvents::default();
     };
     let path = format!("users/{user_id}/events");
-    // The events API takes exclusive dates.
-    let after = request.period.from - Days::new(1);
-    let before = request.period.to + Days::new(1);
-    let query = |action: &str| {
-        vec![
-            ("action", action.to_string()),
+    let [comments, approvals, closes] =
+        read_actions(client, &path, &request.period, memory, counter).await;
+    let mut events = summarise(
+        &comments.events,
+        &approvals.events,
+        &closes.events,
+        &request.period,
+    );
+    let new = summarise(&comments.new, &approvals.new, &closes.new, &request.period);
+    events.new_merge_requests = new.merge_requests.into_keys().collect();
+    events.new_issues = new.issues.into_keys().collect();
+    events.count = comments.events.len() + approvals.events.len() + closes.events.len();
+    events.error = comments.error.or(approvals.error).or(closes.error);
+    events
+}
+
+/// One action's events in the period.
+#[derive(Default)]
+struct ActionRead {
+    events: Vec<Event>,
+    /// Those the cache did not hold.
+    new: Vec<Event>,
+    error: Option<GitlabError>,
+}
+
+fn stream(action: &str) -> String {
+    format!("events/{action}")
+}
+
+/// The three actions' events in the period. A first run asks for each action's events; a
+/// re-run asks for all the subject's events from the day of the earliest cached read on (the
+/// API's dates are exclusive: one day earlier), in one list that is usually one page, and
+/// sorts them by action, merging by event id; once the period ended before the cached reads,
+/// it asks nothing.
+async fn read_actions(
+    client: &Client,
+    path: &str,
+    period: &Period,
+    memory: &Memory,
+    counter: &RequestCounter,
+) -> [ActionRead; 3] {
+    let started = Utc::now();
+    let priors = ACTIONS.map(|(action, _)| {
+        memory
+            .recall::<Event>(&stream(action))
+            .filter(|p| p.records.iter().all(|e| e.id.is_some()))
+    });
+    let before = period.to + Days::new(1);
+    let query = |action: Option<&str>, after: chrono::NaiveDate| {
+        let mut query = vec![
             ("after", after.to_string()),
             ("before", before.to_string()),
             ("sort", "asc".to_string()),
-        ]
+        ];
+        query.extend(action.map(|a| ("action", a.to_string())));
+        query
     };
-    let (comment_query, approval_query, close_query) =
-        (query("commented"), query("approved"), query("closed"));
-    let (comments, approvals, closes) = tokio::join!(
-        client.rest_get_all::<Event>(&path, &comment_query, counter, |_| {}),
-        client.rest_get_all::<Event>(&path, &approval_query, counter, |_| {}),
-        client.rest_get_all::<Event>(&path, &close_query, counter, |_| {}),
-    );
-    let mut events = summarise(
-        &comments.items,
-        &approvals.items,
-        &closes.items,
-        &request.period,
-    );
-    events.count = comments.items.len() + approvals.items.len() + closes.items.len();
-    events.error = comments.error.or(approvals.error).or(closes.error);
-    events
+    let [Some(a), Some(b), Some(c)] = priors else {
+        // A first read (or an incomplete cache): each action's events in the period.
+        let after = period.from - Days::new(1);
+        let reads = join_all(ACTIONS.map(|(action, _)| {
+            let query = query(Some(action), after);
+            async move {
+                let read = client
+                    .rest_get_all::<Event>(path, &query, counter, |_| {})
+                    .await;
+                if read.error.is_none() && read.items.iter().all(|e| e.id.is_some()) {
+                    memory.keep(&stream(action), started, started, &read.items);
+                }
+                ActionRead {
+                    new: read.items.clone(),
+                    events: read.items,
+                    error: read.error,
+                }
+            }
+        }))
+        .await;
+        let mut reads = reads.into_iter();
+        return std::array::from_fn(|_| reads.next().unwrap_or_default());
+    };
+    let priors: [Recalled<Event>; 3] = [a, b, c];
+    let since = priors.iter().map(|p| p.read_at).min().unwrap_or(started) - MARGIN;
+    if since >= period.end_exclusive() {
+        // Nothing dated in the period can appear any more.
+        return priors.map(|p| ActionRead {
+            events: p.records,
+            new: Vec::new(),
+            error: None,
+        });
+    }
+    let after = (period.from - Days::new(1)).max(since.date_naive() - Days::new(1));
+    let read = client
+        .rest_get_all::<Event>(path, &query(None, after), counter, |_| {})
+        .await;
+    let mut complete = read.error.is_none();
+    let mut fresh: [Vec<Event>; 3] = Default::default();
+    for event in read.items {
+        if event.id.is_none() {
+            complete = false;
+            continue;
+        }
+        let action = event.action_name.as_deref();
+        if let Some(i) = ACTIONS.iter().position(|(_, name)| Some(*name) == action) {
+            fresh[i].push(event);
+        }
+    }
+    let mut fresh = fresh.into_iter();
+    let mut index = 0;
+    priors.map(|prior| {
+        let (action, _) = ACTIONS[index];
+        index += 1;
+        let mut by_id: std::collections::BTreeMap<u64, Event> = prior
+            .records
+            .into_iter()
+            .filter_map(|e| Some((e.id?, e)))
+            .collect();
+        let mut new = Vec::new();
+        for event in fresh.next().unwrap_or_default() {
+            if let Some(id) = event.id {
+                if by_id.insert(id, event.clone()).is_none() {
+                    new.push(event);
+                }
+            }
+        }
+        let events: Vec<Event> = by_id.into_values().collect();
+        if complete {
+            memory.keep(&stream(action), started, prior.full_at, &events);
+        }
+        ActionRead {
+            events,
+            new,
+            error: read.error.clone(),
+        }
+    })
 }
 
 /// Groups events per merge request and issue. System notes and other targets are ignored.
@@ -163,6 +284,7 @@ mod tests {
 
     fn note_event(project: u64, iid: u64, kind: &str, at: &str) -> Event {
         Event {
+            id: None,
             project_id: Some(project),
             action_name: Some("commented on".into()),
             target_type: Some("DiffNote".into()),
@@ -178,6 +300,7 @@ mod tests {
 
     fn target_event(action: &str, target: &str, project: u64, iid: u64, at: &str) -> Event {
         Event {
+            id: None,
             project_id: Some(project),
             action_name: Some(action.into()),
             target_type: Some(target.into()),

@@ -8,22 +8,25 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::gitlab::graphql::{
-    issues, project_incidents, project_issues, project_visibility, Issues, ProjectIssues,
-    ProjectVisibility,
+    changed_work, issues, project_incidents, project_issues, project_visibility, Issues,
+    ProjectIssues, ProjectVisibility,
 };
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Item, ItemKind, Period, Role, Subject};
 use crate::progress::SubjectProgress;
 
+use super::changes::{List, ASSIGNED_ISSUES, AUTHORED_ISSUES};
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
-use super::paging::{fetch_missing, paginate, Page};
+use super::incremental::{Keyed, ListRead};
+use super::paging::{fetch_missing, paginate, paginate_from, Page};
 use super::shared::Visibility;
 use super::timelines::UNAVAILABLE;
-use super::{combine, HarvestRequest, SourceOutcome};
+use super::{combine, Context, HarvestRequest, SourceOutcome};
 
-/// An issue as the GraphQL `IssueFields` fragment describes it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An issue as the GraphQL `IssueFields` fragment describes it. Cached as JSON: a change of
+/// shape needs a new `cache::SCHEMA_VERSION`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IssueRecord {
     pub id: String,
     pub iid: String,
@@ -103,9 +106,16 @@ macro_rules! impl_from_issue_fragment {
     };
 }
 
+impl Keyed for IssueRecord {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 impl_from_issue_fragment!(issues);
 impl_from_issue_fragment!(project_issues);
 impl_from_issue_fragment!(project_incidents);
+impl_from_issue_fragment!(changed_work);
 
 /// `gitlab-org/gitlab#123` → `gitlab-org/gitlab`.
 fn project_of_reference(reference: &str) -> Option<String> {
@@ -125,6 +135,9 @@ fn severity_label(labels: &[String]) -> Option<u8> {
     })
 }
 
+/// Issues fetched by iid because events name them, in the cache.
+const BY_IID: &str = "issues/by_iid";
+
 fn key_of(issue: &IssueRecord) -> Option<TargetKey> {
     Some((issue.project_id?, issue.iid.parse().ok()?))
 }
@@ -134,15 +147,26 @@ pub(super) async fn fetch_involved(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    Context {
+        memory, changes, ..
+    }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> (Vec<IssueRecord>, Option<GitlabError>) {
     let period = request.period;
     let page_size = i64::from(request.page_size);
-    let fetch = |author: Option<String>, assignee: Option<Vec<String>>| {
-        paginate(
+    let fetch = async |author: Option<String>,
+                       assignee: Option<Vec<String>>,
+                       read: &ListRead<IssueRecord>,
+                       list: List| {
+        let updated_after = read.updated_after;
+        // A re-run's first page may have come with the other lists' changes.
+        let asking = (client, request, subject, counter);
+        let first = changes.issues(list, read, asking).await;
+        paginate_from(
+            first,
             page_size,
-            async move |first, after| {
+            async |first, after| {
                 let variables = issues::Variables {
                     author_username: author.clone(),
                     assignee_usernames: assignee.clone(),
@@ -151,7 +175,7 @@ pub(super) async fn fetch_involved(
                         issues::IssueType::INCIDENT,
                         issues::IssueType::TASK,
                     ]),
-                    updated_after: period.start(),
+                    updated_after,
                     created_before: period.end_exclusive(),
                     first,
                     after,
@@ -172,12 +196,26 @@ pub(super) async fn fetch_involved(
             },
             |n| progress.set("issues", n),
         )
+        .await
     };
-    let ((mut authored, authored_error), (assigned, assigned_error)) = tokio::join!(
-        fetch(Some(subject.username.clone()), None),
-        fetch(None, Some(vec![subject.username.clone()])),
+    let authored_read = ListRead::begin(memory, AUTHORED_ISSUES, &period);
+    let assigned_read = ListRead::begin(memory, ASSIGNED_ISSUES, &period);
+    let ((authored, authored_error), (assigned, assigned_error)) = tokio::join!(
+        fetch(
+            Some(subject.username.clone()),
+            None,
+            &authored_read,
+            List::AuthoredIssues
+        ),
+        fetch(
+            None,
+            Some(vec![subject.username.clone()]),
+            &assigned_read,
+            List::AssignedIssues
+        ),
     );
-    authored.extend(assigned);
+    let mut authored = authored_read.finish(memory, authored, authored_error.is_none());
+    authored.extend(assigned_read.finish(memory, assigned, assigned_error.is_none()));
     (
         authored,
         combine(authored_error.into_iter().chain(assigned_error).collect()),
@@ -192,16 +230,38 @@ pub(super) async fn complete(
     subject: &Subject,
     involved: (Vec<IssueRecord>, Option<GitlabError>),
     events: &SubjectEvents,
-    shared: &super::RunShared,
+    Context { memory, shared, .. }: Context<'_>,
     counter: &RequestCounter,
 ) -> (SourceOutcome, SourceOutcome) {
     let (mut records, involved_error) = involved;
     let mut errors: Vec<GitlabError> = involved_error.into_iter().collect();
     errors.extend(events.error.clone());
 
+    let started = Utc::now();
     let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
+    // Issues the events name beyond the subject's own: cached copies serve unless a new event
+    // names them or they were still open; the rest are fetched.
+    let cached = memory.recall::<IssueRecord>(BY_IID);
+    let full_at = cached.as_ref().map_or(started, |c| c.full_at);
+    let reused: Vec<IssueRecord> = cached
+        .map(|c| c.records)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|issue| {
+            key_of(issue).is_some_and(|k| {
+                !known.contains(&k)
+                    && events.issues.contains_key(&k)
+                    && !events.new_issues.contains(&k)
+            }) && issue.state == "closed"
+        })
+        .collect();
+    let have: HashSet<TargetKey> = known
+        .iter()
+        .copied()
+        .chain(reused.iter().filter_map(key_of))
+        .collect();
     let (fetched, fetch_errors) = fetch_missing(
-        &known,
+        &have,
         events.issues.keys(),
         i64::from(request.page_size),
         async |project_id, iids, first, after| {
@@ -235,7 +295,11 @@ pub(super) async fn complete(
         },
     )
     .await;
-    records.extend(fetched);
+    let mut by_iid = reused;
+    by_iid.extend(fetched);
+    // A record store, not a list: what failed to arrive is simply fetched next time.
+    memory.keep(BY_IID, started, full_at, &by_iid);
+    records.extend(by_iid);
     errors.extend(fetch_errors);
 
     // Timelines: the configured incident and on-call projects, and those of the subject's own
@@ -258,13 +322,15 @@ pub(super) async fn complete(
             client,
             &incident_projects,
             &subject.username,
-            &request.period,
-            i64::from(request.page_size),
+            request,
+            &shared.memory,
             counter,
         )
         .await;
     records.extend(written.incidents);
 
+    // An issue can arrive by several ways, some from the cache: keep its latest copy.
+    records.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
     let mut seen = HashSet::new();
     records.retain(|r| seen.insert(r.id.clone()));
     let project_ids: Vec<u64> = records
@@ -403,7 +469,7 @@ pub fn issue_item(
 
 /// Which of these projects are private: one request per hundred projects.
 /// Projects another subject of the run already asked about are not asked again.
-async fn private_projects(
+pub(super) async fn private_projects(
     client: &Client,
     shared: &Visibility,
     project_ids: &[u64],

@@ -5,28 +5,42 @@ use crate::gitlab::{Client, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
+use super::changes::{List, AUTHORED_MRS};
 use super::convert::{authored_item, MergeRequestRecord};
-use super::paging::{paginate_windows, Page};
-use super::{HarvestRequest, SourceOutcome};
+use super::incremental::ListRead;
+use super::paging::{paginate_from, Page};
+use super::shared::Visibility;
+use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 pub(super) async fn harvest_authored(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    Context {
+        memory,
+        shared,
+        changes,
+    }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
     let period = request.period;
     let username = subject.username.clone();
-    let (records, error) = paginate_windows(
+    let read = ListRead::begin(memory, AUTHORED_MRS, &period);
+    let updated_after = read.updated_after;
+    // A re-run's first page may have come with the other lists' changes.
+    let asking = (client, request, subject, counter);
+    let first = changes
+        .merge_requests(List::AuthoredMergeRequests, &read, asking)
+        .await;
+    let (records, error) = paginate_from(
+        first,
         i64::from(request.page_size),
-        period.end_exclusive(),
-        async |window, first, after| {
+        async |first, after| {
             let variables = authored_merge_requests::Variables {
                 username: username.clone(),
-                updated_after: period.start(),
-                created_after: window.map(|(from, _)| from),
-                created_before: window.map_or(period.end_exclusive(), |(_, to)| to),
+                updated_after,
+                created_before: period.end_exclusive(),
                 first,
                 after,
             };
@@ -34,32 +48,67 @@ pub(super) async fn harvest_authored(
                 .graphql::<AuthoredMergeRequests>(variables, counter)
                 .await?;
             let connection = data.user.and_then(|u| u.authored_merge_requests);
-            let total = connection
-                .as_ref()
-                .and_then(|c| usize::try_from(c.count).ok());
-            let page = Page::from_parts(connection.map(|c| {
-                (
-                    c.nodes
+            Ok(match connection {
+                Some(c) => Page {
+                    records: c
+                        .nodes
                         .into_iter()
                         .flatten()
                         .flatten()
                         .map(Into::into)
                         .collect(),
-                    c.page_info.has_next_page,
-                    c.page_info.end_cursor,
-                )
-            }));
-            Ok((page, total))
+                    has_next: c.page_info.has_next_page,
+                    end_cursor: c.page_info.end_cursor,
+                },
+                None => Page {
+                    records: Vec::new(),
+                    has_next: false,
+                    end_cursor: None,
+                },
+            })
         },
-        |mr: &MergeRequestRecord| mr.created_at,
-        |mr: &MergeRequestRecord| mr.id.clone(),
         |n| progress.set("merge requests", n),
     )
     .await;
+    let incremental = read.is_incremental();
+    let mut records = read.finish(memory, records, error.is_none());
+    let mut errors: Vec<_> = error.into_iter().collect();
+    if incremental {
+        errors.extend(refresh_visibility(client, &shared.visibility, &mut records, counter).await);
+    }
     let base_url = client.base_url().as_str();
     let items = records
         .iter()
         .filter_map(|mr| authored_item(mr, &subject.username, &period, base_url))
         .collect();
-    SourceOutcome::new("merge_requests", items, error)
+    SourceOutcome::new("merge_requests", items, combine(errors))
+}
+
+/// Cached merge requests carry their project's visibility as it was when they were read: ask
+/// again (once per run for each project), so that a project made private since makes its items
+/// confidential.
+pub(super) async fn refresh_visibility(
+    client: &Client,
+    visibility: &Visibility,
+    records: &mut [MergeRequestRecord],
+    counter: &RequestCounter,
+) -> Option<crate::gitlab::GitlabError> {
+    let projects: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r.project_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (private, error) =
+        super::issues::private_projects(client, visibility, &projects, counter).await;
+    if error.is_some() {
+        // Unknown is not public: keep what the cache said.
+        return error;
+    }
+    for record in records.iter_mut() {
+        if let Some(id) = record.project_id {
+            record.set_private(private.contains(&id));
+        }
+    }
+    None
 }

@@ -5,9 +5,11 @@
 //! lookup (bad token, unreachable server, unknown user) stops the whole harvest, before any
 //! evidence was collected.
 
+mod changes;
 pub mod convert;
 mod epics;
 mod events;
+pub mod incremental;
 mod interview;
 mod issues;
 mod merge_requests;
@@ -18,8 +20,12 @@ mod shared;
 pub mod team;
 mod timelines;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
+
+use incremental::{Memory, RunCache};
 
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Item, Period, Snapshot, Source, SourceStatus, Subject};
@@ -117,13 +123,38 @@ pub(crate) struct RunShared {
     pub timelines: timelines::Timelines,
     pub oncall: oncall::SharedShifts,
     pub visibility: shared::Visibility,
+    /// The cache's entries for the shared reads (on-call windows, incident timelines).
+    pub memory: Memory,
+    /// GitLab refused a subject's four lists in one request: the others ask them on their own.
+    pub changed_work_refused: std::sync::atomic::AtomicBool,
 }
 
-/// Harvests every subject's sources into one snapshot.
+/// What a subject's sources keep and share beyond the request: the subject's cache entries and
+/// the run's shared reads.
+#[derive(Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub memory: &'a Memory,
+    pub shared: &'a RunShared,
+    /// A re-run's first page of the subject's four lists, in one request.
+    pub changes: &'a changes::Changes<'a>,
+}
+
+/// Harvests every subject's sources into one snapshot, reading everything from GitLab.
 pub async fn harvest(
     client: &Client,
     request: &HarvestRequest,
     progress: &Progress,
+) -> Result<Snapshot, HarvestError> {
+    harvest_with_cache(client, request, progress, None).await
+}
+
+/// Harvests every subject's sources into one snapshot; with a cache, a re-run for the same
+/// people and period asks GitLab only for what changed (see [`incremental`]).
+pub async fn harvest_with_cache(
+    client: &Client,
+    request: &HarvestRequest,
+    progress: &Progress,
+    cache: Option<Arc<RunCache>>,
 ) -> Result<Snapshot, HarvestError> {
     let gitlab_url = client.base_url().as_str().trim_end_matches('/').to_string();
     let mut snapshot = Snapshot::new(gitlab_url.clone(), request.period, request.generated_at);
@@ -133,11 +164,23 @@ pub async fn harvest(
             usernames.push(username);
         }
     }
-    let shared = RunShared::default();
+    let shared = RunShared {
+        memory: Memory::load(cache.as_ref(), "shared".into(), &request.period),
+        ..RunShared::default()
+    };
     let results = join_all(usernames.iter().map(|username| {
-        harvest_subject(client, request, username, &gitlab_url, &shared, progress)
+        harvest_subject(
+            client,
+            request,
+            username,
+            &gitlab_url,
+            &shared,
+            cache.as_ref(),
+            progress,
+        )
     }))
     .await;
+    shared.memory.save().await;
     for result in results {
         let (subject, outcomes) = result?;
         for (outcome, requests) in outcomes {
@@ -173,6 +216,7 @@ async fn harvest_subject(
     username: &str,
     gitlab_url: &str,
     shared: &RunShared,
+    cache: Option<&Arc<RunCache>>,
     progress: &Progress,
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
     let lookup = RequestCounter::default();
@@ -188,18 +232,41 @@ async fn harvest_subject(
     let [events_counter, mr_counter, review_counter, issue_counter, incident_counter, epic_counter, oncall_counter] =
         &counters;
     let bar = progress.subject(&subject.username);
+    // Keyed by user id: a renamed account keeps its entries, a reused name gets none.
+    let memory = match subject.id {
+        Some(id) => Memory::load(cache, format!("user:{id}"), &request.period),
+        None => Memory::default(),
+    };
+    let changes = changes::Changes::new(&memory, request, &shared.changed_work_refused);
+    let context = Context {
+        memory: &memory,
+        shared,
+        changes: &changes,
+    };
+    // Cached records carry their projects' visibility as it was: ask once for all of them,
+    // while phase one reads, so that the sources find it known.
+    let cached_projects = memory.cached_projects();
+    let check_visibility = async {
+        if !cached_projects.is_empty() {
+            let _ =
+                issues::private_projects(client, &shared.visibility, &cached_projects, mr_counter)
+                    .await;
+        }
+    };
 
     // Phase one: everything that needs only the subject.
-    let (events, authored, requested, involved, shifts) = tokio::join!(
-        events::fetch(client, request, &subject, events_counter),
-        merge_requests::harvest_authored(client, request, &subject, mr_counter, &bar),
-        reviews::fetch_requested(client, request, &subject, review_counter, &bar),
-        issues::fetch_involved(client, request, &subject, issue_counter, &bar),
+    let (_, events, authored, requested, involved, shifts) = tokio::join!(
+        check_visibility,
+        events::fetch(client, request, &subject, &memory, events_counter),
+        merge_requests::harvest_authored(client, request, &subject, context, mr_counter, &bar),
+        reviews::fetch_requested(client, request, &subject, context, review_counter, &bar),
+        issues::fetch_involved(client, request, &subject, context, issue_counter, &bar),
         oncall::harvest_shifts(
             client,
             request,
             &subject,
             &shared.oncall,
+            &shared.memory,
             oncall_counter,
             &bar
         ),
@@ -209,7 +276,7 @@ async fn harvest_subject(
         .items
         .iter()
         .filter_map(|i| i.project.as_deref())
-        .chain(requested.0.iter().map(|mr| mr.project.as_str()))
+        .chain(requested.records.iter().map(|mr| mr.project.as_str()))
         .chain(involved.0.iter().filter_map(|i| i.project.as_deref()));
     let groups = epic_groups(&request.epic_groups, projects);
     let (reviewed, (issues, incidents), epics) = tokio::join!(
@@ -219,6 +286,7 @@ async fn harvest_subject(
             &subject,
             requested,
             &events,
+            context,
             review_counter
         ),
         issues::complete(
@@ -227,12 +295,22 @@ async fn harvest_subject(
             &subject,
             involved,
             &events,
-            shared,
+            context,
             incident_counter
         ),
-        epics::harvest_epics(client, request, &subject, &groups, epic_counter, &bar),
+        epics::harvest_epics(
+            client,
+            request,
+            &subject,
+            &groups,
+            &memory,
+            epic_counter,
+            &bar
+        ),
     );
     bar.finish();
+    // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
+    memory.save().await;
 
     let mut outcomes = vec![
         // The user lookup serves every source; count it once, with the first.

@@ -24,6 +24,7 @@ use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::{Item, ItemKind, Role, Subject};
 use crate::progress::SubjectProgress;
 
+use super::incremental::{Memory, MARGIN};
 use super::paging::{paginate, Page};
 use super::shared::OncePerRun;
 use super::{combine, HarvestRequest, SourceOutcome};
@@ -60,6 +61,7 @@ pub(crate) async fn harvest_shifts(
     request: &HarvestRequest,
     subject: &Subject,
     shared: &SharedShifts,
+    memory: &Memory,
     counter: &RequestCounter,
     progress: &SubjectProgress,
 ) -> SourceOutcome {
@@ -72,7 +74,7 @@ pub(crate) async fn harvest_shifts(
     let page_size = i64::from(request.page_size);
     let reads = join_all(request.oncall_projects.iter().map(|project| {
         shared.get(project.to_ascii_lowercase(), async {
-            read_project(client, project, &windows, page_size, counter).await
+            read_project(client, project, &windows, page_size, memory, counter).await
         })
     }))
     .await;
@@ -133,7 +135,7 @@ pub(crate) struct Window {
 }
 
 /// Where a shift belongs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Rotation {
     pub project: String,
     /// Items from private projects may not be visible to a report's audience.
@@ -145,8 +147,9 @@ pub(crate) struct Rotation {
     pub name: String,
 }
 
-/// One shift as GitLab reported it: whole, even where it reaches outside the window.
-#[derive(Debug, Clone, PartialEq)]
+/// One shift as GitLab reported it: whole, even where it reaches outside the window. Cached as
+/// JSON: a change of shape needs a new `cache::SCHEMA_VERSION`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ShiftRecord {
     pub rotation: Rotation,
     pub username: Option<String>,
@@ -303,16 +306,28 @@ pub(crate) fn refusal(error: &GitlabError, project: &str) -> Option<Refusal> {
     }
 }
 
+/// A project's shifts in `windows`. Windows that had ended before a cached read are history and
+/// come from the cache; the first window left to read doubles as the probe of the project.
 async fn read_project(
     client: &Client,
     project: &str,
     windows: &[Window],
     page_size: i64,
+    memory: &Memory,
     counter: &RequestCounter,
 ) -> ProjectRead {
-    let Some((first, rest)) = windows.split_first() else {
+    let started = Utc::now();
+    let mut cached = Vec::new();
+    let mut to_read = Vec::new();
+    for window in windows {
+        match memory.recall::<ShiftRecord>(&window_stream(project, window)) {
+            Some(c) if window.end <= c.read_at - MARGIN => cached.extend(c.records),
+            _ => to_read.push(*window),
+        }
+    }
+    let Some((first, rest)) = to_read.split_first() else {
         return ProjectRead::Read {
-            shifts: Vec::new(),
+            shifts: cached,
             error: None,
         };
     };
@@ -323,7 +338,7 @@ async fn read_project(
                 Some(Refusal::NotOffered) => ProjectRead::NotOffered,
                 Some(Refusal::Unavailable(reason)) => ProjectRead::Unavailable(reason),
                 None => ProjectRead::Read {
-                    shifts: Vec::new(),
+                    shifts: cached,
                     error: Some(error),
                 },
             }
@@ -339,26 +354,51 @@ async fn read_project(
             "{project}: no on-call schedules visible (it has none, its plan lacks them, or the token's user may not see them)"
         ));
     }
-    let mut shifts = probe.shifts;
-    let mut errors: Vec<GitlabError> = probe.error.into_iter().collect();
+    let private = probe.private;
     let others = join_all(
         rest.iter()
             .map(|w| read_window(client, project, *w, page_size, counter)),
     )
     .await;
-    for read in others {
+    let mut shifts = Vec::new();
+    let mut errors: Vec<GitlabError> = Vec::new();
+    for (window, read) in to_read.iter().zip(std::iter::once(Ok(probe)).chain(others)) {
         match read {
             Ok(read) => {
+                // Only a window over before this read began holds every shift it will ever hold.
+                if read.error.is_none() && window.end <= started - MARGIN {
+                    memory.keep(
+                        &window_stream(project, window),
+                        started,
+                        started,
+                        &read.shifts,
+                    );
+                }
                 shifts.extend(read.shifts);
                 errors.extend(read.error);
             }
             Err(error) => errors.push(error),
         }
     }
+    // The project's visibility as GitLab says it now, for the shifts from the cache too.
+    for shift in &mut cached {
+        shift.rotation.private = private;
+    }
+    cached.extend(shifts);
     ProjectRead::Read {
-        shifts,
+        shifts: cached,
         error: combine(errors),
     }
+}
+
+/// The cache's name for one project's shifts in one window.
+fn window_stream(project: &str, window: &Window) -> String {
+    format!(
+        "oncall/{}/{}/{}",
+        project.to_ascii_lowercase(),
+        window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        window.end.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
 }
 
 /// What one window of one project held.
@@ -366,6 +406,8 @@ async fn read_project(
 struct WindowRead {
     found: bool,
     schedules: usize,
+    /// The project is private.
+    private: bool,
     shifts: Vec<ShiftRecord>,
     /// What could not be read after the first request succeeded.
     error: Option<GitlabError>,
@@ -420,6 +462,7 @@ async fn read_window(
     Ok(WindowRead {
         found: answer.found,
         schedules: answer.schedules,
+        private: answer.private,
         shifts,
         error: combine(errors),
     })
@@ -490,6 +533,8 @@ fn records(rotation: &Rotation, shifts: Vec<Shift>) -> Vec<ShiftRecord> {
 pub(crate) struct WindowAnswer {
     /// False when GitLab answered `project: null`: no such project, or not visible.
     pub found: bool,
+    /// The project is private.
+    pub private: bool,
     pub schedules: usize,
     pub shifts: Vec<ShiftRecord>,
     /// Rotations with more shifts in the window than the page held, and where to go on.
@@ -507,6 +552,7 @@ pub(crate) fn window_answer(data: oncall_shifts::ResponseData) -> WindowAnswer {
         ..WindowAnswer::default()
     };
     let private = project.visibility.as_deref() == Some("private");
+    answer.private = private;
     let Some(schedules) = project.incident_management_oncall_schedules else {
         return answer;
     };

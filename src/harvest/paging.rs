@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
 use crate::gitlab::GitlabError;
@@ -33,21 +32,39 @@ pub(crate) async fn paginate<T: std::fmt::Debug>(
     fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
     on_page: impl FnMut(usize),
 ) -> (Vec<T>, Option<GitlabError>) {
-    paginate_from(page_size, None, fetch, on_page).await
+    paginate_from(None, page_size, fetch, on_page).await
 }
 
-/// [`paginate`] from `cursor` on.
-async fn paginate_from<T: std::fmt::Debug>(
+/// [`paginate`], from a first page another query already brought (`None`: from the start).
+pub(crate) async fn paginate_from<T: std::fmt::Debug>(
+    first: Option<Page<T>>,
     mut page_size: i64,
-    mut cursor: Option<String>,
     mut fetch: impl AsyncFnMut(i64, Option<String>) -> Result<Page<T>, GitlabError>,
     mut on_page: impl FnMut(usize),
 ) -> (Vec<T>, Option<GitlabError>) {
     let mut records = Vec::new();
-    // A cursor we start from counts as seen: a server answering it again is caught.
-    let mut seen_cursors: HashSet<String> = cursor.iter().cloned().collect();
+    let mut cursor: Option<String> = None;
+    let mut seen_cursors = HashSet::new();
     // Fingerprints of the records read so far (their whole content, as Debug shows it).
     let mut seen_records = HashSet::new();
+    if let Some(page) = first {
+        seen_records.extend(page.records.iter().map(fingerprint));
+        records.extend(page.records);
+        on_page(records.len());
+        match (page.has_next, page.end_cursor) {
+            (true, Some(next)) => {
+                seen_cursors.insert(next.clone());
+                cursor = Some(next);
+            }
+            (true, None) => {
+                let error = GitlabError::MissingCursor {
+                    url: "GraphQL".into(),
+                };
+                return (records, Some(error));
+            }
+            (false, _) => return (records, None),
+        }
+    }
     let mut pages = 0;
     loop {
         match fetch(page_size, cursor.clone()).await {
@@ -100,100 +117,6 @@ fn fingerprint<T: std::fmt::Debug>(record: &T) -> u64 {
     let mut hasher = DefaultHasher::new();
     format!("{record:?}").hash(&mut hasher);
     hasher.finish()
-}
-
-/// Pages a window of [`WINDOW_PAGES`] pages or more is worth splitting off: fewer, and the extra
-/// part-filled page each window costs outweighs the time saved.
-const WINDOW_PAGES: usize = 4;
-
-/// Most windows a connection is split into.
-const MAX_WINDOWS: usize = 12;
-
-/// A connection sorted by creation time, read as fast as its size allows: the first page says
-/// how many records there are (`count`); when that is many pages, the rest of the creation-time
-/// range is split into windows read in parallel, each following its own cursors, instead of one
-/// long chain of pages. `fetch(window, first, cursor)` asks for one page of records created in
-/// `window` (both ends included; the whole range when `None`) and returns it with the total
-/// count; `created` and `id` read a record's creation time and identity (windows share their
-/// edges, so a record on an edge comes twice and is kept once).
-pub(crate) async fn paginate_windows<T: std::fmt::Debug>(
-    page_size: i64,
-    end: DateTime<Utc>,
-    fetch: impl AsyncFn(
-        Option<(DateTime<Utc>, DateTime<Utc>)>,
-        i64,
-        Option<String>,
-    ) -> Result<(Page<T>, Option<usize>), GitlabError>,
-    created: impl Fn(&T) -> Option<DateTime<Utc>>,
-    id: impl Fn(&T) -> String,
-    on_page: impl Fn(usize),
-) -> (Vec<T>, Option<GitlabError>) {
-    let (probe, total) = match fetch(None, page_size, None).await {
-        Ok(answer) => answer,
-        // The plain chain shrinks its pages until GitLab accepts them.
-        Err(GitlabError::TooComplex { .. }) => {
-            let chain = async |first, cursor| Ok(fetch(None, first, cursor).await?.0);
-            return paginate(page_size / 2, chain, on_page).await;
-        }
-        Err(error) => return (Vec::new(), Some(error)),
-    };
-    let mut records = probe.records;
-    on_page(records.len());
-    let cursor = match (probe.has_next, probe.end_cursor) {
-        (false, _) => return (records, None),
-        (true, Some(cursor)) => cursor,
-        (true, None) => {
-            let error = GitlabError::MissingCursor {
-                url: "GraphQL".into(),
-            };
-            return (records, Some(error));
-        }
-    };
-    let per_page = usize::try_from(page_size.max(1)).unwrap_or(100);
-    let left_pages = total
-        .map(|t| t.saturating_sub(records.len()).div_ceil(per_page))
-        .unwrap_or(0);
-    let from = records.last().and_then(&created);
-    let (Some(from), true) = (from, left_pages > WINDOW_PAGES) else {
-        // Few pages left, or no count: the chain.
-        let (rest, error) = paginate_from(
-            page_size,
-            Some(cursor),
-            async |first, cursor| Ok(fetch(None, first, cursor).await?.0),
-            |n| on_page(records.len() + n),
-        )
-        .await;
-        // A server that ignores the cursor answers the first page again: keep each record once.
-        let mut seen: HashSet<String> = records.iter().map(&id).collect();
-        records.extend(rest.into_iter().filter(|r| seen.insert(id(r))));
-        return (records, error);
-    };
-    let windows = left_pages.div_ceil(WINDOW_PAGES).min(MAX_WINDOWS);
-    let span = (end - from) / i32::try_from(windows).unwrap_or(1);
-    let edges: Vec<DateTime<Utc>> = (0..windows)
-        .map(|i| from + span * i32::try_from(i).unwrap_or(0))
-        .collect();
-    let fetch = &fetch;
-    let read = join_all(edges.iter().enumerate().map(|(i, start)| {
-        let window = (*start, edges.get(i + 1).copied().unwrap_or(end));
-        async move {
-            paginate(
-                page_size,
-                async |first, cursor| Ok(fetch(Some(window), first, cursor).await?.0),
-                |_| {},
-            )
-            .await
-        }
-    }))
-    .await;
-    let mut error = None;
-    let mut seen: HashSet<String> = records.iter().map(&id).collect();
-    for (window, window_error) in read {
-        records.extend(window.into_iter().filter(|r| seen.insert(id(r))));
-        error = error.or(window_error);
-    }
-    on_page(records.len());
-    (records, error)
 }
 
 /// Fetches what the events name that the first queries did not find: per project

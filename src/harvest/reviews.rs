@@ -14,29 +14,52 @@ use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::Subject;
 use crate::progress::SubjectProgress;
 
+use super::changes::{List, REQUESTED_MRS};
 use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
-use super::paging::{fetch_missing, paginate_windows, Page};
-use super::{combine, HarvestRequest, SourceOutcome};
+use super::incremental::ListRead;
+use super::merge_requests::refresh_visibility;
+use super::paging::{fetch_missing, paginate_from, Page};
+use super::{combine, Context, HarvestRequest, SourceOutcome};
+
+/// Merge requests fetched by iid because events name them, in the cache.
+const BY_IID: &str = "reviews/by_iid";
+
+/// Phase one's answer: merge requests where review of the subject is requested.
+pub(super) struct Requested {
+    pub records: Vec<MergeRequestRecord>,
+    pub error: Option<GitlabError>,
+    /// Some came from the cache.
+    pub incremental: bool,
+}
 
 /// Phase one: merge requests where review of the subject is requested.
 pub(super) async fn fetch_requested(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
+    Context {
+        memory, changes, ..
+    }: Context<'_>,
     counter: &RequestCounter,
     progress: &SubjectProgress,
-) -> (Vec<MergeRequestRecord>, Option<GitlabError>) {
+) -> Requested {
     let period = request.period;
-    paginate_windows(
+    let read = ListRead::begin(memory, REQUESTED_MRS, &period);
+    let updated_after = read.updated_after;
+    // A re-run's first page may have come with the other lists' changes.
+    let asking = (client, request, subject, counter);
+    let first = changes
+        .merge_requests(List::RequestedMergeRequests, &read, asking)
+        .await;
+    let (records, error) = paginate_from(
+        first,
         i64::from(request.page_size),
-        period.end_exclusive(),
-        async |window, first, after| {
+        async |first, after| {
             let variables = review_requested_merge_requests::Variables {
                 username: subject.username.clone(),
-                updated_after: period.start(),
-                created_after: window.map(|(from, _)| from),
-                created_before: window.map_or(period.end_exclusive(), |(_, to)| to),
+                updated_after,
+                created_before: period.end_exclusive(),
                 first,
                 after,
             };
@@ -44,10 +67,7 @@ pub(super) async fn fetch_requested(
                 .graphql::<ReviewRequestedMergeRequests>(variables, counter)
                 .await?;
             let connection = data.user.and_then(|u| u.review_requested_merge_requests);
-            let total = connection
-                .as_ref()
-                .and_then(|c| usize::try_from(c.count).ok());
-            let page = Page::from_parts(connection.map(|c| {
+            Ok(Page::from_parts(connection.map(|c| {
                 (
                     c.nodes
                         .into_iter()
@@ -58,14 +78,17 @@ pub(super) async fn fetch_requested(
                     c.page_info.has_next_page,
                     c.page_info.end_cursor,
                 )
-            }));
-            Ok((page, total))
+            })))
         },
-        |mr: &MergeRequestRecord| mr.created_at,
-        |mr: &MergeRequestRecord| mr.id.clone(),
         |n| progress.set("review requests", n),
     )
-    .await
+    .await;
+    let incremental = read.is_incremental();
+    Requested {
+        records: read.finish(memory, records, error.is_none()),
+        error,
+        incremental,
+    }
 }
 
 /// Phase two: adds the merge requests the subject approved or commented on without a review
@@ -74,17 +97,44 @@ pub(super) async fn complete(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    requested: (Vec<MergeRequestRecord>, Option<GitlabError>),
+    requested: Requested,
     events: &SubjectEvents,
+    Context { memory, shared, .. }: Context<'_>,
     counter: &RequestCounter,
 ) -> SourceOutcome {
-    let (mut records, requested_error) = requested;
+    let Requested {
+        mut records,
+        error: requested_error,
+        incremental,
+    } = requested;
     let mut errors: Vec<GitlabError> = requested_error.into_iter().collect();
     errors.extend(events.error.clone());
 
+    let started = chrono::Utc::now();
     let known: HashSet<TargetKey> = records.iter().filter_map(key_of).collect();
+    // What the events name beyond the review requests: cached copies serve unless a new event
+    // names them or they were still open; the rest are fetched.
+    let cached = memory.recall::<MergeRequestRecord>(BY_IID);
+    let full_at = cached.as_ref().map_or(started, |c| c.full_at);
+    let reused: Vec<MergeRequestRecord> = cached
+        .map(|c| c.records)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|mr| {
+            key_of(mr).is_some_and(|k| {
+                !known.contains(&k)
+                    && events.merge_requests.contains_key(&k)
+                    && !events.new_merge_requests.contains(&k)
+            }) && matches!(mr.state.as_str(), "merged" | "closed")
+        })
+        .collect();
+    let have: HashSet<TargetKey> = known
+        .iter()
+        .copied()
+        .chain(reused.iter().filter_map(key_of))
+        .collect();
     let (fetched, fetch_errors) = fetch_missing(
-        &known,
+        &have,
         events.merge_requests.keys(),
         i64::from(request.page_size),
         async |project_id, iids, first, after| {
@@ -120,8 +170,16 @@ pub(super) async fn complete(
         },
     )
     .await;
-    records.extend(fetched);
+    let from_cache = incremental || !reused.is_empty();
+    let mut by_iid = reused;
+    by_iid.extend(fetched);
+    // A record store, not a list: what failed to arrive is simply fetched next time.
+    memory.keep(BY_IID, started, full_at, &by_iid);
+    records.extend(by_iid);
     errors.extend(fetch_errors);
+    if from_cache {
+        errors.extend(refresh_visibility(client, &shared.visibility, &mut records, counter).await);
+    }
 
     let base_url = client.base_url().as_str();
     let mut seen = HashSet::new();

@@ -17,9 +17,11 @@ use crate::gitlab::graphql::{
 use crate::gitlab::{Client, GitlabError, RequestCounter};
 use crate::model::Period;
 
+use super::incremental::{Keyed, ListRead, Memory};
 use super::issues::IssueRecord;
 use super::paging::{paginate, Page};
 use super::shared::OncePerRun;
+use super::HarvestRequest;
 
 /// Incidents whose timelines one request reads at most (the slots of
 /// `incident_timeline_events.graphql`); fewer if GitLab finds that too complex.
@@ -33,7 +35,7 @@ const MIN_PAGE_SIZE: i64 = 10;
 pub(crate) const UNAVAILABLE: &str = "this GitLab instance has no incident timeline events (GitLab 15.2 or newer has them): incidents are found by authorship, assignment and comments only";
 
 /// One timeline entry: who wrote it and when.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Entry {
     pub author: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -76,13 +78,14 @@ impl Timelines {
         client: &Client,
         projects: &BTreeSet<String>,
         username: &str,
-        period: &Period,
-        page_size: i64,
+        request: &HarvestRequest,
+        memory: &Memory,
         counter: &RequestCounter,
     ) -> SubjectTimelines {
+        let (period, page_size) = (&request.period, i64::from(request.page_size));
         let read = join_all(projects.iter().map(|path| {
             self.projects.get(path.to_ascii_lowercase(), async {
-                read_project(client, path, period, page_size, counter).await
+                read_project(client, path, period, page_size, memory, counter).await
             })
         }))
         .await;
@@ -114,20 +117,42 @@ impl Timelines {
     }
 }
 
-/// A project's incidents active in the period and their timelines.
+/// An incident and its timeline, as the cache keeps them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct CachedIncident {
+    pub incident: IssueRecord,
+    pub entries: Vec<Entry>,
+}
+
+impl Keyed for CachedIncident {
+    fn key(&self) -> &str {
+        &self.incident.id
+    }
+}
+
+/// A project's incidents active in the period and their timelines. On a re-run, only the
+/// incidents updated since the cached read are asked for, with their timelines (a new
+/// timeline entry leaves a system note on its incident, which updates it).
 async fn read_project(
     client: &Client,
     path: &str,
     period: &Period,
     page_size: i64,
+    memory: &Memory,
     counter: &RequestCounter,
 ) -> ProjectTimelines {
+    let read = ListRead::<CachedIncident>::begin(
+        memory,
+        format!("timelines/{}", path.to_ascii_lowercase()),
+        period,
+    );
+    let updated_after = read.updated_after;
     let (incidents, error) = paginate(
         page_size,
         async |first, after| {
             let variables = project_incidents::Variables {
                 full_path: path.to_string(),
-                updated_after: period.start(),
+                updated_after,
                 created_before: period.end_exclusive(),
                 first,
                 after,
@@ -166,13 +191,18 @@ async fn read_project(
     let (entries, timeline_error) =
         read_timelines(client, path, &incidents, page_size, counter).await;
     let unavailable = matches!(timeline_error, Some(GitlabError::UnknownField { .. }));
+    let complete = error.is_none() && timeline_error.is_none();
     let error = error.or(timeline_error.filter(|_| !unavailable));
-    let mut entries = entries;
+    let fresh = incidents
+        .into_iter()
+        .zip(entries)
+        .map(|(incident, entries)| CachedIncident { incident, entries })
+        .collect();
     ProjectTimelines {
-        incidents: incidents
+        incidents: read
+            .finish(memory, fresh, complete)
             .into_iter()
-            .enumerate()
-            .map(|(i, incident)| (incident, std::mem::take(&mut entries[i])))
+            .map(|c| (c.incident, c.entries))
             .collect(),
         error,
         unavailable,

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -818,9 +818,15 @@ impl RecordedRequest {
 pub struct FakeGitlab {
     /// The instance URL to hand to the client, with the base path (no trailing slash).
     pub url: String,
-    shared: Arc<Shared>,
+    live: Arc<Live>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// The instance as requests find it: its data can be replaced between runs
+/// ([`FakeGitlab::replace_data`]); each request works on the data current when it arrived.
+struct Live {
+    current: RwLock<Arc<Shared>>,
 }
 
 struct Shared {
@@ -830,9 +836,9 @@ struct Shared {
     origin: String,
     /// `origin` plus the base path: what `web_url`s start with.
     url: String,
-    state: Mutex<Traffic>,
+    state: Arc<Mutex<Traffic>>,
     /// Project issues over REST, created and updated by requests (`fake_gitlab/project_issues.rs`).
-    issues: Mutex<project_issues::Store>,
+    issues: Arc<Mutex<project_issues::Store>>,
 }
 
 #[derive(Default)]
@@ -864,17 +870,18 @@ impl FakeGitlab {
         );
         let url = format!("{origin}{base}");
         let shared = Arc::new(Shared {
-            issues: Mutex::new(project_issues::Store::from_dataset(&data)),
+            issues: Arc::new(Mutex::new(project_issues::Store::from_dataset(&data))),
             data,
             faults,
             origin,
             url: url.clone(),
-            state: Mutex::new(Traffic::default()),
+            state: Arc::new(Mutex::new(Traffic::default())),
+        });
+        let live = Arc::new(Live {
+            current: RwLock::new(shared),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
+        let app = Router::new().fallback(handle).with_state(Arc::clone(&live));
         let app = app.into_make_service_with_connect_info::<chaos::Conn>();
         let thread = std::thread::Builder::new()
             .name(format!("fake-gitlab-{}", addr.port()))
@@ -903,20 +910,44 @@ impl FakeGitlab {
             .expect("spawn fake GitLab thread");
         FakeGitlab {
             url,
-            shared,
+            live,
             stop: Some(stop),
             thread: Some(thread),
         }
     }
 
+    fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.live.current.read().unwrap())
+    }
+
+    /// The data the instance serves now.
+    pub fn data(&self) -> Dataset {
+        self.shared().data.clone()
+    }
+
+    /// Replaces the data the instance serves, as if people had worked since (new merge
+    /// requests, comments, edits); the traffic recorded so far and the REST issues are kept.
+    pub fn replace_data(&self, data: Dataset) {
+        let mut current = self.live.current.write().unwrap();
+        let old = Arc::clone(&current);
+        *current = Arc::new(Shared {
+            data,
+            faults: old.faults.clone(),
+            origin: old.origin.clone(),
+            url: old.url.clone(),
+            state: Arc::clone(&old.state),
+            issues: Arc::clone(&old.issues),
+        });
+    }
+
     /// Everything received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.state.lock().unwrap().requests.clone()
+        self.shared().state.lock().unwrap().requests.clone()
     }
 
     /// The faults [`Chaos`] dealt so far, in order.
     pub fn chaos_hits(&self) -> Vec<ChaosFault> {
-        self.shared.state.lock().unwrap().chaos_hits.clone()
+        self.shared().state.lock().unwrap().chaos_hits.clone()
     }
 
     /// Received GraphQL requests for one operation.
@@ -929,12 +960,13 @@ impl FakeGitlab {
 
     /// The project issues the REST API holds now, those created by requests included.
     pub fn rest_issues(&self) -> Vec<RestIssue> {
-        self.shared.issues.lock().unwrap().issues.clone()
+        self.shared().issues.lock().unwrap().issues.clone()
     }
 
     /// Changes a project issue in place, as a person in the web UI would.
     pub fn edit_rest_issue(&self, project_id: u64, iid: u64, edit: impl FnOnce(&mut RestIssue)) {
-        let mut store = self.shared.issues.lock().unwrap();
+        let shared = self.shared();
+        let mut store = shared.issues.lock().unwrap();
         let issue = store
             .issues
             .iter_mut()
@@ -996,7 +1028,8 @@ impl Answer {
     }
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn handle(State(live): State<Arc<Live>>, request: Request) -> Response {
+    let shared = Arc::clone(&live.current.read().unwrap());
     let arrived = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
@@ -1819,6 +1852,7 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
         }
         Some("ProjectMergeRequests") => project_merge_requests(shared, &variables),
         Some("Issues") => top_level_issues(shared, &variables),
+        Some("ChangedWork") => changed_work(shared, &variables),
         Some("ProjectIssues") => project_issues(shared, &variables),
         Some("ProjectVisibility") => project_visibility(shared, &variables),
         Some("ProjectIncidents") => incidents::project_incidents(shared, &variables),
@@ -2243,6 +2277,34 @@ fn user_merge_requests(
         "name": user.name,
         connection_name: page,
     }}))
+}
+
+/// `ChangedWork`: a re-run's four lists in one request, each answered as its own operation
+/// would answer it (`AuthoredMergeRequests`, `ReviewRequestedMergeRequests`, `Issues` twice);
+/// the two `issues` fields are told apart by their arguments, as the document writes them.
+fn changed_work(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let username = string_var(vars, "username", "String!")?.to_string();
+    let mut user = user_merge_requests(shared, vars, "authoredMergeRequests")?;
+    let requested = user_merge_requests(shared, vars, "reviewRequestedMergeRequests")?;
+    if let (Some(user), Some(page)) = (
+        user["user"].as_object_mut(),
+        requested["user"].get("reviewRequestedMergeRequests"),
+    ) {
+        user.insert("reviewRequestedMergeRequests".into(), page.clone());
+    }
+    let mut by_author = vars.clone();
+    by_author["authorUsername"] = json!(username);
+    let mut by_assignee = vars.clone();
+    by_assignee["assigneeUsernames"] = vars.get("assignees").cloned().unwrap_or(Value::Null);
+    let authored = top_level_issues(shared, &by_author)?;
+    let assigned = top_level_issues(shared, &by_assignee)?;
+    let rest =
+        "types: $types, updatedAfter: $updatedAfter, createdBefore: $createdBefore, first: $first";
+    Ok(json!({
+        "user": user["user"],
+        format!("issues(authorUsername: $username, {rest})"): authored["issues"],
+        format!("issues(assigneeUsernames: $assignees, {rest})"): assigned["issues"],
+    }))
 }
 
 /// `projects(ids:, first: 1) { nodes { mergeRequests(iids:, first:, after:) } }`.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::fake_gitlab::{at, Dataset, FakeGitlab, Faults, MergeRequest, RecordedRequest, TOKEN};
+use crate::fake_gitlab::{FakeGitlab, Faults, RecordedRequest, TOKEN};
 use crate::scenario::{self, *};
 use crate::support::*;
 
@@ -696,74 +696,4 @@ fn concurrency_bounds_requests_in_flight() {
         "--concurrency 4 ran {most} at once"
     );
     assert_alice_q3_items(&read_snapshot(&env.path("parallel.json")));
-}
-
-/// A connection of many pages is read in creation-time windows, in parallel, and still yields
-/// each record once: 650 authored merge requests, 30 of them created before the period and
-/// merged in it, and ten created at the very same second (on a window's edge or not).
-#[test]
-fn many_pages_are_read_in_parallel_windows_without_loss_or_repeat() {
-    let start = at("2026-07-01T00:00:00Z");
-    let mut data =
-        Dataset::new()
-            .user(101, "alice", "Alice Liddell")
-            .project(201, "acme/platform", "public");
-    let stamp =
-        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut want = BTreeSet::new();
-    for n in 0..650u64 {
-        let created = if n < 30 {
-            start - chrono::Duration::days(40) + chrono::Duration::hours(n as i64)
-        } else if n < 40 {
-            start + chrono::Duration::days(45)
-        } else {
-            start + chrono::Duration::minutes(190 * n as i64)
-        };
-        let merged = created.max(start) + chrono::Duration::hours(2);
-        let title = format!("Change {n:03}");
-        want.insert(title.clone());
-        data = data.mr(
-            MergeRequest::new(10_000 + n, 201, 1 + n, &title, "alice", &stamp(created))
-                .merged(&stamp(merged)),
-        );
-    }
-    let env = TestEnv::new();
-    let fake = FakeGitlab::start(
-        data,
-        Faults {
-            latency_ms: 20,
-            ..Faults::default()
-        },
-    );
-    let (_, snapshot) = harvest_alice_q3(&env, &fake, &[]);
-    let titles: Vec<String> = items(&snapshot)
-        .iter()
-        .filter(|i| i["kind"] == "merge_request")
-        .map(|i| i["title"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(titles.len(), want.len(), "each merge request once");
-    assert_eq!(titles.into_iter().collect::<BTreeSet<_>>(), want);
-
-    let calls = fake.graphql_requests("AuthoredMergeRequests");
-    let windowed: Vec<&RecordedRequest> = calls
-        .iter()
-        .filter(|r| r.variables().is_some_and(|v| !v["createdAfter"].is_null()))
-        .collect();
-    assert!(
-        windowed.len() >= 2,
-        "read in windows: {} requests",
-        calls.len()
-    );
-    // Seven pages of records; each window may end on a part-filled page, and the first page
-    // that measured them all comes first.
-    assert!(
-        calls.len() <= 7 + windowed.len() + 1,
-        "{} requests",
-        calls.len()
-    );
-    let first_answered = windowed.iter().map(|r| r.done).min().unwrap();
-    assert!(
-        windowed.iter().filter(|r| r.at < first_answered).count() >= 2,
-        "windows are read at the same time"
-    );
 }

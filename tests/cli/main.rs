@@ -22,7 +22,9 @@
 //! - `tls`: a GitLab with a private CA, trusted only through `--ca-cert`.
 //! - `interrupt`, `outputs`: Ctrl-C during a harvest, and outputs that are replaced whole or
 //!   not at all (unwritable folder, full disk, killed mid-write).
+//! - `cache`: the incremental cache: re-runs read only what changed, and nothing breaks it.
 
+mod cache;
 mod curation;
 mod email;
 mod epics;

@@ -1,7 +1,8 @@
 //! Running the built `gl-evidence` binary in a sealed environment, and reading what it wrote.
 //!
-//! Every run gets a fresh temporary directory as `HOME`, `XDG_CONFIG_HOME` and working
-//! directory, so no user config is read and nothing leaks between tests; GitLab-related
+//! Every test gets a fresh temporary directory as `HOME`, `XDG_CONFIG_HOME`, `XDG_CACHE_HOME`
+//! and working directory, so no user config or cache is read and nothing leaks between tests
+//! (runs of one test share its cache, as a user's runs would); GitLab-related
 //! variables from the developer's shell or CI are removed. A small config file makes retries
 //! fast.
 
@@ -54,7 +55,7 @@ impl TestEnv {
             .prefix("gl-evidence-test-")
             .tempdir()
             .expect("temporary directory");
-        for sub in ["home", "xdg"] {
+        for sub in ["home", "xdg", "cache"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("create dir");
         }
         std::fs::write(dir.path().join("config.toml"), FAST_CONFIG).expect("write config");
@@ -63,6 +64,11 @@ impl TestEnv {
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// Where gl-evidence keeps its cache in this test.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.path("cache").join("gl-evidence")
     }
 
     /// The fast-retry config file.
@@ -85,6 +91,7 @@ impl TestEnv {
         }
         cmd.env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("xdg"))
+            .env("XDG_CACHE_HOME", self.path("cache"))
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path())
             .timeout(Duration::from_secs(60));
@@ -100,6 +107,7 @@ impl TestEnv {
         }
         cmd.env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("xdg"))
+            .env("XDG_CACHE_HOME", self.path("cache"))
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path());
         cmd
