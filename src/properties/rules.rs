@@ -354,7 +354,9 @@ proptest! {
             }],
         };
         // A pattern that normalises to nothing is rejected, not matched.
-        prop_assume!(rules.validate(&Framework::builtin()).is_ok());
+        if rules.validate(&Framework::builtin()).is_err() {
+            return Ok(());
+        }
         let mut item = Item::new(ItemKind::Issue, Role::Author, "alice", "1".into(), "u".into(), "t".into());
         item.labels = vec![other, label.clone()];
         let outcome = &explain(&item, &rules)[0];
@@ -363,12 +365,16 @@ proptest! {
     }
 
     #[test]
-    fn a_word_of_the_title_and_its_beginnings_match_it(title in text(), pick in any::<prop::sample::Index>(), cut in any::<prop::sample::Index>()) {
+    fn a_word_of_the_title_and_its_beginnings_match_it(
+        // At least one word in every title.
+        title in (text(), prop::sample::select(WORDS)).prop_map(|(t, w)| format!("{t} {w}")),
+        pick in any::<prop::sample::Index>(),
+        cut in any::<prop::sample::Index>(),
+    ) {
         let words: Vec<&str> = title
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        prop_assume!(!words.is_empty());
         let word = words[pick.index(words.len())];
         let chars: Vec<char> = word.chars().collect();
         let prefix: String = chars[..=cut.index(chars.len())].iter().collect();
