@@ -2,12 +2,19 @@
 //! in `harvest.oncall_projects`.
 //!
 //! GitLab answers shifts only for a window of at most one month, so the period is read in
-//! windows of [`WINDOW_DAYS`]. Each project's first window is asked alone: its answer says
-//! whether the instance offers schedules at all (a Community Edition server rejects the field),
-//! whether the project is visible and whether it has any schedule; only then are the other
-//! windows asked, concurrently. A shift overlapping two windows comes back in both, unclipped,
-//! so shifts are deduplicated by rotation and start, then clipped to the period and to the
-//! harvest time (a shift not yet worked is a plan, not evidence).
+//! windows of [`WINDOW_DAYS`]; but one request may ask for many windows, each an aliased
+//! `shifts` field of its own (`queries/oncall_shifts.graphql`, [`SLOTS`] of them, each switched
+//! on or off by a variable), so a year is one request per project. A longer period, or windows
+//! left over after the cache, take a request per [`SLOTS`] windows: the first alone, as the
+//! probe (its answer says whether the instance offers schedules at all — a Community Edition
+//! server rejects the field —, whether the project is visible and whether it has any schedule),
+//! the others then together. When GitLab finds the query too complex, fewer windows go in a
+//! request, down to one, and then smaller pages of shifts. A rotation with more shifts in a
+//! window than a page holds is continued on its own (`OncallRotationShifts`).
+//!
+//! A shift overlapping two windows comes back in both, unclipped, so shifts are deduplicated by
+//! rotation and start, then clipped to the period and to the harvest time (a shift not yet
+//! worked is a plan, not evidence). Each window is cached on its own once it is over.
 //!
 //! Not offered by the instance, or nothing to read in any project: the source is `skipped`, with
 //! the reason. Other errors keep what was read and make the source `partial` or `failed`.
@@ -39,8 +46,8 @@ const SOURCE: &str = "oncall_shifts";
 /// `end_time.to_date <= start_time.to_date + 1.month`, both dates taken in the instance's time
 /// zone. A UTC calendar month fails that on an instance west of UTC whenever the month before is
 /// shorter: July 2026 in UTC starts on 30 June in Pacific time, and 30 June + 1 month is 30 July,
-/// before 31 July. Four weeks lie within one month of any date, in any zone, so a quarter takes
-/// four requests per project instead of three, and never a rejected one.
+/// before 31 July. Four weeks lie within one month of any date, in any zone, so a quarter is four
+/// windows instead of three, and never a rejected one.
 pub(crate) const WINDOW_DAYS: i64 = 28;
 
 /// Smallest shift page tried when GitLab finds the query too complex.
@@ -307,7 +314,8 @@ pub(crate) fn refusal(error: &GitlabError, project: &str) -> Option<Refusal> {
 }
 
 /// A project's shifts in `windows`. Windows that had ended before a cached read are history and
-/// come from the cache; the first window left to read doubles as the probe of the project.
+/// come from the cache. The others are read [`SLOTS`] to a request: the first request doubles as
+/// the probe of the project, the rest go out together, shaped as GitLab accepted the probe.
 async fn read_project(
     client: &Client,
     project: &str,
@@ -325,13 +333,17 @@ async fn read_project(
             _ => to_read.push(*window),
         }
     }
-    let Some((first, rest)) = to_read.split_first() else {
+    if to_read.is_empty() {
         return ProjectRead::Read {
             shifts: cached,
             error: None,
         };
+    }
+    let shape = Shape {
+        slots: SLOTS,
+        first: page_size,
     };
-    let probe = match read_window(client, project, *first, page_size, counter).await {
+    let probe = match read_batch(client, project, &to_read, shape, counter).await {
         Ok(read) => read,
         Err(error) => {
             return match refusal(&error, project) {
@@ -355,29 +367,37 @@ async fn read_project(
         ));
     }
     let private = probe.private;
+    let shape = probe.shape;
+    let rest = &to_read[probe.windows.len()..];
     let others = join_all(
-        rest.iter()
-            .map(|w| read_window(client, project, *w, page_size, counter)),
+        rest.chunks(shape.slots)
+            .map(|chunk| read_windows(client, project, chunk, shape, counter)),
     )
     .await;
     let mut shifts = Vec::new();
     let mut errors: Vec<GitlabError> = Vec::new();
-    for (window, read) in to_read.iter().zip(std::iter::once(Ok(probe)).chain(others)) {
-        match read {
-            Ok(read) => {
-                // Only a window over before this read began holds every shift it will ever hold.
-                if read.error.is_none() && window.end <= started - MARGIN {
-                    memory.keep(
-                        &window_stream(project, window),
-                        started,
-                        started,
-                        &read.shifts,
-                    );
-                }
-                shifts.extend(read.shifts);
-                errors.extend(read.error);
+    for batch in std::iter::once(Ok(probe)).chain(others.into_iter().flatten()) {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(error) => {
+                errors.push(error);
+                continue;
             }
-            Err(error) => errors.push(error),
+        };
+        let complete = batch.truncated.is_none();
+        errors.extend(batch.truncated);
+        for read in batch.windows {
+            // Only a window over before this read began holds every shift it will ever hold.
+            if complete && read.error.is_none() && read.window.end <= started - MARGIN {
+                memory.keep(
+                    &window_stream(project, &read.window),
+                    started,
+                    started,
+                    &read.shifts,
+                );
+            }
+            shifts.extend(read.shifts);
+            errors.extend(read.error);
         }
     }
     // The project's visibility as GitLab says it now, for the shifts from the cache too.
@@ -401,71 +421,222 @@ fn window_stream(project: &str, window: &Window) -> String {
     )
 }
 
-/// What one window of one project held.
-#[derive(Debug, Default)]
-struct WindowRead {
+/// Windows one OncallShifts request reads at most: the slots of `queries/oncall_shifts.graphql`.
+/// Fourteen windows of [`WINDOW_DAYS`] are 392 days, so a year (365 or 366 days: 14 windows,
+/// the last a day or two long) is one request, and so is any shorter period. More slots would
+/// lengthen the query text (GitLab takes at most 10,000 characters) for periods longer than
+/// anyone reviews; fewer would make a year two requests.
+pub(crate) const SLOTS: usize = 14;
+
+/// How a request asks: windows per request and shifts per page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    slots: usize,
+    first: i64,
+}
+
+impl Shape {
+    /// The next thing to try when GitLab finds the query too complex: half the windows (down to
+    /// one; every window a request carries multiplies its cost), then half the page (down to
+    /// [`MIN_PAGE_SIZE`]); `None` when neither can shrink.
+    fn smaller(self) -> Option<Shape> {
+        if self.slots > 1 {
+            Some(Shape {
+                slots: self.slots / 2,
+                ..self
+            })
+        } else if self.first > MIN_PAGE_SIZE {
+            Some(Shape {
+                first: (self.first / 2).max(MIN_PAGE_SIZE),
+                ..self
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// What one OncallShifts request (and its rotations' later pages) brought.
+#[derive(Debug)]
+struct BatchRead {
+    /// False when GitLab answered `project: null`: no such project, or not visible.
     found: bool,
     schedules: usize,
     /// The project is private.
     private: bool,
+    /// The shape GitLab accepted.
+    shape: Shape,
+    /// The windows asked, in order: the first `shape.slots` of those offered.
+    windows: Vec<WindowRead>,
+    /// Schedules or rotations beyond the first page, which were not read: no window of the
+    /// request is complete.
+    truncated: Option<GitlabError>,
+}
+
+/// One window of a request.
+#[derive(Debug)]
+struct WindowRead {
+    window: Window,
     shifts: Vec<ShiftRecord>,
-    /// What could not be read after the first request succeeded.
+    /// Later pages that could not be read.
     error: Option<GitlabError>,
 }
 
-/// One OncallShifts request (with smaller shift pages if GitLab finds it too complex), then
-/// the later pages of every rotation that had more shifts than one page.
-async fn read_window(
+/// `windows` in as few requests as GitLab accepts, one after another: one request, unless
+/// GitLab finds `shape` too complex. Stops at the first failure.
+async fn read_windows(
     client: &Client,
     project: &str,
-    window: Window,
-    page_size: i64,
+    windows: &[Window],
+    mut shape: Shape,
     counter: &RequestCounter,
-) -> Result<WindowRead, GitlabError> {
-    let mut first = page_size;
+) -> Vec<Result<BatchRead, GitlabError>> {
+    let mut reads = Vec::new();
+    let mut left = windows;
+    while !left.is_empty() {
+        match read_batch(client, project, left, shape, counter).await {
+            Ok(read) => {
+                left = &left[read.windows.len()..];
+                shape = read.shape;
+                reads.push(Ok(read));
+            }
+            Err(error) => {
+                reads.push(Err(error));
+                break;
+            }
+        }
+    }
+    reads
+}
+
+/// One OncallShifts request for the first windows of `windows` (not empty), as many as `shape`
+/// allows, asked again with fewer windows, then smaller pages, while GitLab finds the query too
+/// complex; then the later pages of every rotation with more shifts in a window than one page.
+async fn read_batch(
+    client: &Client,
+    project: &str,
+    windows: &[Window],
+    shape: Shape,
+    counter: &RequestCounter,
+) -> Result<BatchRead, GitlabError> {
+    // Halving slots that would be left unused anyway saves nothing.
+    let mut shape = Shape {
+        slots: shape.slots.min(windows.len()),
+        ..shape
+    };
     let data = loop {
-        let variables = oncall_shifts::Variables {
-            full_path: project.to_string(),
-            start_time: window.start,
-            end_time: window.end,
-            first,
+        let batch = &windows[..shape.slots];
+        let error = match client
+            .graphql::<OncallShifts>(variables(project, batch, shape.first), counter)
+            .await
+        {
+            Ok(data) => break data,
+            Err(error) => error,
         };
-        match client.graphql::<OncallShifts>(variables, counter).await {
-            Err(GitlabError::TooComplex { .. }) if first > MIN_PAGE_SIZE => {
-                first = (first / 2).max(MIN_PAGE_SIZE);
+        match (&error, shape.smaller()) {
+            (GitlabError::TooComplex { .. }, Some(smaller)) => {
+                shape = smaller;
                 tracing::info!(
-                    "GitLab found the on-call query too complex; retrying with pages of {first}"
+                    "GitLab found the on-call query too complex; retrying with {} windows per request and pages of {}",
+                    shape.slots,
+                    shape.first
                 );
             }
-            other => break other?,
+            _ => return Err(error),
         }
     };
-    let answer = window_answer(data);
-    let mut errors: Vec<GitlabError> = answer
-        .truncated
-        .into_iter()
-        .map(|messages| GitlabError::GraphQl {
-            operation: "OncallShifts".into(),
-            messages,
-        })
-        .collect();
-    let mut shifts = answer.shifts;
-    let rest =
-        join_all(answer.continued.iter().map(|(rotation, cursor)| {
-            read_rotation(client, rotation, cursor, window, first, counter)
-        }))
-        .await;
-    for (more, error) in rest {
-        shifts.extend(more);
-        errors.extend(error);
-    }
-    Ok(WindowRead {
+    let batch = &windows[..shape.slots];
+    let answer = batch_answer(data, batch.len());
+    let reads = join_all(
+        batch
+            .iter()
+            .zip(answer.windows)
+            .map(|(window, slot)| async move {
+                let rest = join_all(slot.continued.iter().map(|(rotation, cursor)| {
+                    read_rotation(client, rotation, cursor, *window, shape.first, counter)
+                }))
+                .await;
+                let mut shifts = slot.shifts;
+                let mut errors = Vec::new();
+                for (more, error) in rest {
+                    shifts.extend(more);
+                    errors.extend(error);
+                }
+                WindowRead {
+                    window: *window,
+                    shifts,
+                    error: combine(errors),
+                }
+            }),
+    )
+    .await;
+    Ok(BatchRead {
         found: answer.found,
         schedules: answer.schedules,
         private: answer.private,
-        shifts,
-        error: combine(errors),
+        shape,
+        windows: reads,
+        truncated: answer.truncated.map(|messages| GitlabError::GraphQl {
+            operation: "OncallShifts".into(),
+            messages,
+        }),
     })
+}
+
+/// The variables of one OncallShifts request for `batch` (1 to [`SLOTS`] windows): slot K
+/// reads window K; unused slots repeat the first window, switched off.
+fn variables(project: &str, batch: &[Window], first: i64) -> oncall_shifts::Variables {
+    let slot = |k: usize| {
+        let window = batch.get(k).unwrap_or(&batch[0]);
+        (window.start, window.end, k < batch.len())
+    };
+    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13] = std::array::from_fn(slot);
+    oncall_shifts::Variables {
+        full_path: project.to_string(),
+        first,
+        start0: s0.0,
+        end0: s0.1,
+        with0: s0.2,
+        start1: s1.0,
+        end1: s1.1,
+        with1: s1.2,
+        start2: s2.0,
+        end2: s2.1,
+        with2: s2.2,
+        start3: s3.0,
+        end3: s3.1,
+        with3: s3.2,
+        start4: s4.0,
+        end4: s4.1,
+        with4: s4.2,
+        start5: s5.0,
+        end5: s5.1,
+        with5: s5.2,
+        start6: s6.0,
+        end6: s6.1,
+        with6: s6.2,
+        start7: s7.0,
+        end7: s7.1,
+        with7: s7.2,
+        start8: s8.0,
+        end8: s8.1,
+        with8: s8.2,
+        start9: s9.0,
+        end9: s9.1,
+        with9: s9.2,
+        start10: s10.0,
+        end10: s10.1,
+        with10: s10.2,
+        start11: s11.0,
+        end11: s11.1,
+        with11: s11.2,
+        start12: s12.0,
+        end12: s12.1,
+        with12: s12.2,
+        start13: s13.0,
+        end13: s13.1,
+        with13: s13.2,
+    }
 }
 
 /// The pages after `cursor` of one rotation's shifts in one window.
@@ -528,29 +699,38 @@ fn records(rotation: &Rotation, shifts: Vec<Shift>) -> Vec<ShiftRecord> {
         .collect()
 }
 
-/// What one OncallShifts answer says about a project in one window.
+/// What one OncallShifts answer says about a project.
 #[derive(Debug, Default)]
-pub(crate) struct WindowAnswer {
+pub(crate) struct BatchAnswer {
     /// False when GitLab answered `project: null`: no such project, or not visible.
     pub found: bool,
     /// The project is private.
     pub private: bool,
     pub schedules: usize,
-    pub shifts: Vec<ShiftRecord>,
-    /// Rotations with more shifts in the window than the page held, and where to go on.
-    pub continued: Vec<(Rotation, String)>,
+    /// One per window asked, in slot order.
+    pub windows: Vec<SlotAnswer>,
     /// Schedules or rotations beyond the first page, which were not read.
     pub truncated: Option<String>,
 }
 
-pub(crate) fn window_answer(data: oncall_shifts::ResponseData) -> WindowAnswer {
+/// The shifts of one window (one slot) of an OncallShifts answer.
+#[derive(Debug, Default)]
+pub(crate) struct SlotAnswer {
+    pub shifts: Vec<ShiftRecord>,
+    /// Rotations with more shifts in the window than the page held, and where to go on.
+    pub continued: Vec<(Rotation, String)>,
+}
+
+/// An OncallShifts answer whose first `slots` slots were switched on.
+pub(crate) fn batch_answer(data: oncall_shifts::ResponseData, slots: usize) -> BatchAnswer {
+    let mut answer = BatchAnswer {
+        windows: (0..slots).map(|_| SlotAnswer::default()).collect(),
+        ..BatchAnswer::default()
+    };
     let Some(project) = data.project else {
-        return WindowAnswer::default();
+        return answer;
     };
-    let mut answer = WindowAnswer {
-        found: true,
-        ..WindowAnswer::default()
-    };
+    answer.found = true;
     let private = project.visibility.as_deref() == Some("private");
     answer.private = private;
     let Some(schedules) = project.incident_management_oncall_schedules else {
@@ -580,13 +760,32 @@ pub(crate) fn window_answer(data: oncall_shifts::ResponseData) -> WindowAnswer {
                 id: rotation.id,
                 name: rotation.name,
             };
-            let Some(connection) = rotation.shifts else {
-                continue;
-            };
-            let (shifts, has_next, end_cursor) = shift_page!(connection);
-            answer.shifts.extend(records(&place, shifts));
-            if let (true, Some(cursor)) = (has_next, end_cursor) {
-                answer.continued.push((place, cursor));
+            let connections = [
+                rotation.w0,
+                rotation.w1,
+                rotation.w2,
+                rotation.w3,
+                rotation.w4,
+                rotation.w5,
+                rotation.w6,
+                rotation.w7,
+                rotation.w8,
+                rotation.w9,
+                rotation.w10,
+                rotation.w11,
+                rotation.w12,
+                rotation.w13,
+            ];
+            for (window, connection) in answer.windows.iter_mut().zip(connections) {
+                // GitLab leaves out a switched-off slot, and may answer null for a window.
+                let Some(connection) = connection else {
+                    continue;
+                };
+                let (shifts, has_next, end_cursor) = shift_page!(connection);
+                window.shifts.extend(records(&place, shifts));
+                if let (true, Some(cursor)) = (has_next, end_cursor) {
+                    window.continued.push((place.clone(), cursor));
+                }
             }
         }
     }
@@ -884,7 +1083,8 @@ mod tests {
     }
 
     #[test]
-    fn answers_convert_to_records_and_continuations() {
+    fn answers_convert_to_records_and_continuations_per_window() {
+        // Two windows asked (w0, w1); w2 was switched off, so GitLab left it out.
         let data: oncall_shifts::ResponseData = serde_json::from_value(json!({
             "project": {
                 "fullPath": "gitlab-com/gl-infra/production",
@@ -900,16 +1100,21 @@ mod tests {
                                 {
                                     "id": "gid://gitlab/IncidentManagement::OncallRotation/11",
                                     "name": "EMEA",
-                                    "shifts": shifts_json(json!([
+                                    "w0": shifts_json(json!([
                                         {"startsAt": "2026-07-01T08:00:00Z", "endsAt": "2026-07-01T16:00:00+00:00",
                                          "participant": {"user": {"username": "alice"}}},
                                         {"startsAt": "2026-07-02T08:00:00Z", "endsAt": null, "participant": null},
                                     ]), Some("c2")),
+                                    "w1": shifts_json(json!([
+                                        {"startsAt": "2026-07-29T08:00:00Z", "endsAt": "2026-07-29T16:00:00Z",
+                                         "participant": {"user": {"username": "bob"}}},
+                                    ]), None),
                                 },
                                 {
                                     "id": "gid://gitlab/IncidentManagement::OncallRotation/12",
                                     "name": "APAC",
-                                    "shifts": null,
+                                    "w0": null,
+                                    "w1": shifts_json(json!([]), Some("a9")),
                                 },
                             ],
                         },
@@ -918,24 +1123,45 @@ mod tests {
             },
         }))
         .unwrap();
-        let answer = window_answer(data);
+        let answer = batch_answer(data, 2);
         assert!(answer.found);
+        assert!(answer.private);
         assert_eq!(answer.schedules, 1);
-        assert_eq!(answer.shifts.len(), 1, "a shift without an end is dropped");
-        let record = &answer.shifts[0];
+        assert_eq!(answer.windows.len(), 2);
+        let (first, second) = (&answer.windows[0], &answer.windows[1]);
+        assert_eq!(first.shifts.len(), 1, "a shift without an end is dropped");
+        let record = &first.shifts[0];
         assert_eq!(record.username.as_deref(), Some("alice"));
         assert_eq!(record.ends_at, t("2026-07-01T16:00:00Z"));
         assert!(record.rotation.private);
         assert_eq!(record.rotation.schedule_iid, "1");
-        assert_eq!(answer.continued.len(), 1);
-        assert_eq!(answer.continued[0].0.name, "EMEA");
-        assert_eq!(answer.continued[0].1, "c2");
+        assert_eq!(record.rotation.name, "EMEA");
+        let continued: Vec<(&str, &str)> = first
+            .continued
+            .iter()
+            .map(|(r, c)| (r.name.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(continued, vec![("EMEA", "c2")]);
+        let names: Vec<(&str, Option<&str>)> = second
+            .shifts
+            .iter()
+            .map(|s| (s.rotation.name.as_str(), s.username.as_deref()))
+            .collect();
+        assert_eq!(names, vec![("EMEA", Some("bob"))]);
+        let continued: Vec<(&str, &str)> = second
+            .continued
+            .iter()
+            .map(|(r, c)| (r.name.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(continued, vec![("APAC", "a9")], "each window goes on alone");
         assert!(answer.truncated.is_none());
 
         let missing: oncall_shifts::ResponseData =
             serde_json::from_value(json!({"project": null})).unwrap();
-        let answer = window_answer(missing);
+        let answer = batch_answer(missing, 3);
         assert!(!answer.found && answer.schedules == 0);
+        assert_eq!(answer.windows.len(), 3);
+        assert!(answer.windows.iter().all(|w| w.shifts.is_empty()));
     }
 
     #[test]
@@ -951,11 +1177,65 @@ mod tests {
             },
         }))
         .unwrap();
-        let truncated = window_answer(data).truncated.unwrap();
+        let truncated = batch_answer(data, 1).truncated.unwrap();
         assert!(
             truncated.contains("more than 100 on-call schedules"),
             "{truncated}"
         );
+    }
+
+    #[test]
+    fn a_year_fits_the_slots_and_a_quarter_leaves_them_off() {
+        for year in [2026, 2028] {
+            let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap();
+            let period = Period::new(from, to).unwrap();
+            let w = windows(period.start(), period.end_exclusive());
+            assert_eq!(w.len(), SLOTS, "{year}: one request");
+        }
+        let (from, to) = q3();
+        let quarter = windows(from, to);
+        let vars = serde_json::to_value(variables("g/p", &quarter, 50)).unwrap();
+        assert_eq!(vars["fullPath"], "g/p");
+        assert_eq!(vars["first"], 50);
+        for k in 0..SLOTS {
+            let window = quarter.get(k).unwrap_or(&quarter[0]);
+            assert_eq!(vars[format!("with{k}")], k < quarter.len(), "slot {k}");
+            let start: DateTime<Utc> = vars[format!("start{k}")].as_str().unwrap().parse().unwrap();
+            let end: DateTime<Utc> = vars[format!("end{k}")].as_str().unwrap().parse().unwrap();
+            assert_eq!((start, end), (window.start, window.end), "slot {k}");
+        }
+        assert!(vars.get(format!("with{SLOTS}")).is_none());
+    }
+
+    #[test]
+    fn too_complex_halves_the_windows_then_the_page() {
+        let mut shape = Shape {
+            slots: SLOTS,
+            first: 100,
+        };
+        let mut tried = vec![(shape.slots, shape.first)];
+        while let Some(smaller) = shape.smaller() {
+            shape = smaller;
+            tried.push((shape.slots, shape.first));
+        }
+        assert_eq!(
+            tried,
+            vec![
+                (14, 100),
+                (7, 100),
+                (3, 100),
+                (1, 100),
+                (1, 50),
+                (1, 25),
+                (1, 12),
+                (1, 10)
+            ]
+        );
+        // A page already smaller than the floor is left alone.
+        let small = Shape { slots: 2, first: 4 };
+        assert_eq!(small.smaller(), Some(Shape { slots: 1, first: 4 }));
+        assert_eq!(Shape { slots: 1, first: 4 }.smaller(), None);
     }
 
     #[test]

@@ -644,3 +644,89 @@ async fn graphql_answers_only_what_the_document_selects() {
         "{message}"
     );
 }
+
+/// `OncallShifts` variables with the windows in `on` switched on (slot K = window K) and the
+/// other slots repeating the first window, switched off, as the client sends them.
+fn oncall_vars(on: &[(&str, &str)], first: u64) -> Value {
+    let mut vars = json!({"fullPath": "acme/ops", "first": first});
+    for k in 0..14 {
+        let (start, end) = on.get(k).unwrap_or(&on[0]);
+        vars[format!("start{k}")] = json!(start);
+        vars[format!("end{k}")] = json!(end);
+        vars[format!("with{k}")] = json!(k < on.len());
+    }
+    vars
+}
+
+#[tokio::test]
+async fn oncall_windows_are_answered_slot_by_slot() {
+    use crate::fake_gitlab::{Dataset, OncallRotation, OncallSchedule};
+    let data = Dataset::new()
+        .user(101, "alice", "Alice")
+        .project(901, "acme/ops", "private")
+        .oncall_schedule(
+            OncallSchedule::new(901, 1, "Ops").rotation(
+                OncallRotation::new(31, "Primary")
+                    .shift("alice", "2026-07-05T09:00:00Z", "2026-07-05T17:00:00Z")
+                    // Across the boundary of the first two windows.
+                    .shift("alice", "2026-07-28T20:00:00Z", "2026-07-29T08:00:00Z")
+                    .shift("alice", "2026-08-10T09:00:00Z", "2026-08-10T17:00:00Z"),
+            ),
+        );
+    let fake = FakeGitlab::start(data, Faults::default());
+    let windows = [
+        ("2026-07-01T00:00:00Z", "2026-07-29T00:00:00Z"),
+        ("2026-07-29T00:00:00Z", "2026-08-26T00:00:00Z"),
+    ];
+    let body = graphql(&fake, "OncallShifts", oncall_vars(&windows, 100), TOKEN)
+        .await
+        .json();
+    let rotation = &body["data"]["project"]["incidentManagementOncallSchedules"]["nodes"][0]
+        ["rotations"]["nodes"][0];
+    let starts = |slot: &str| -> Vec<String> {
+        rotation[slot]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{slot} in {body}"))
+            .iter()
+            .map(|n| n["startsAt"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        starts("w0"),
+        ["2026-07-05T09:00:00Z", "2026-07-28T20:00:00Z"]
+    );
+    assert_eq!(
+        starts("w1"),
+        ["2026-07-28T20:00:00Z", "2026-08-10T09:00:00Z"],
+        "a shift across the boundary comes whole in both windows"
+    );
+    assert!(
+        rotation.get("w2").is_none(),
+        "a slot switched off is left out: {rotation}"
+    );
+
+    // A window GitLab refuses fails its own field, naming its alias; the others are fine.
+    let too_long = [
+        ("2026-07-01T00:00:00Z", "2026-07-29T00:00:00Z"),
+        ("2026-07-01T00:00:00Z", "2026-08-03T00:00:00Z"),
+    ];
+    let body = graphql(&fake, "OncallShifts", oncall_vars(&too_long, 100), TOKEN)
+        .await
+        .json();
+    let errors = body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(
+        errors[0]["message"],
+        "`end_time` should not exceed one month after `start_time`"
+    );
+    assert_eq!(errors[0]["path"].as_array().unwrap().last().unwrap(), "w1");
+
+    // A slot's times are required even when it is off.
+    let mut missing = oncall_vars(&windows, 100);
+    missing.as_object_mut().unwrap().remove("end13");
+    let body = graphql(&fake, "OncallShifts", missing, TOKEN).await.json();
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Variable $end13 of type Time! was provided invalid value"
+    );
+}

@@ -1,7 +1,7 @@
 //! The `oncall_shifts` source end to end: the subject's shifts from the schedules of the
-//! configured projects, clipped to the period, each once, read in windows GitLab accepts; and
-//! the honest degradations (Community Edition, an unknown project, nothing configured, a failing
-//! server).
+//! configured projects, clipped to the period, each once, read in windows GitLab accepts, many
+//! windows to a request; and the honest degradations (Community Edition, an unknown project,
+//! nothing configured, a failing server).
 
 use std::collections::BTreeSet;
 
@@ -135,13 +135,24 @@ fn config(env: &TestEnv, projects: &[&str], extra: &str) -> std::path::PathBuf {
 
 /// `gl-evidence --config CFG harvest --user alice --quarter 2026Q3`, the snapshot on stdout.
 fn harvest(env: &TestEnv, fake: &FakeGitlab, config: &std::path::Path) -> Run {
+    harvest_period(env, fake, config, &["--quarter", "2026Q3"])
+}
+
+/// `gl-evidence --config CFG harvest --user alice PERIOD`, the snapshot on stdout.
+fn harvest_period(
+    env: &TestEnv,
+    fake: &FakeGitlab,
+    config: &std::path::Path,
+    period: &[&str],
+) -> Run {
     let mut cmd = env.command();
     cmd.env("GITLAB_URL", &fake.url)
         .env("GITLAB_TOKEN", crate::fake_gitlab::TOKEN)
         .arg("--config")
         .arg(config)
         .arg("--no-progress")
-        .args(["harvest", "--user", "alice", "--quarter", "2026Q3"]);
+        .args(["harvest", "--user", "alice"])
+        .args(period);
     run(&mut cmd)
 }
 
@@ -201,10 +212,37 @@ fn source<'s>(snapshot: &'s Value, name: &str) -> &'s Value {
     found[0]
 }
 
-/// The shifts window of one on-call request.
-fn window(request: &RecordedRequest) -> (DateTime<Utc>, DateTime<Utc>) {
+/// The windows one on-call request asks about: OncallShifts' switched-on slots in slot order,
+/// or OncallRotationShifts' one window.
+fn windows_of(request: &RecordedRequest) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let vars = request.variables().expect("GraphQL variables");
-    (time(&vars["startTime"]), time(&vars["endTime"]))
+    if request.operation.as_deref() == Some("OncallRotationShifts") {
+        return vec![(time(&vars["startTime"]), time(&vars["endTime"]))];
+    }
+    let mut windows = Vec::new();
+    for k in 0.. {
+        match vars.get(format!("with{k}")) {
+            None => break,
+            Some(Value::Bool(true)) => windows.push((
+                time(&vars[format!("start{k}")]),
+                time(&vars[format!("end{k}")]),
+            )),
+            Some(_) => {}
+        }
+    }
+    assert_eq!(
+        declared_slots(&vars),
+        14,
+        "every request declares the 14 slots: {vars}"
+    );
+    windows
+}
+
+/// How many window slots a request's variables declare.
+fn declared_slots(vars: &Value) -> usize {
+    (0..)
+        .take_while(|k| vars.get(format!("with{k}")).is_some())
+        .count()
 }
 
 fn oncall_requests(fake: &FakeGitlab) -> Vec<RecordedRequest> {
@@ -214,26 +252,30 @@ fn oncall_requests(fake: &FakeGitlab) -> Vec<RecordedRequest> {
 }
 
 /// Every window is one GitLab accepts (even in the given instance zone), and together the
-/// windows cover the period exactly, without gaps or overlaps.
-fn assert_windows_cover_q3(fake: &FakeGitlab, zone_hours: i32) {
+/// windows of the OncallShifts requests cover `[from, to)` exactly, each asked once.
+fn assert_windows_cover(fake: &FakeGitlab, zone_hours: i32, from: &str, to: &str) {
     let requests = fake.graphql_requests("OncallShifts");
     assert!(!requests.is_empty(), "no OncallShifts request");
     for r in oncall_requests(fake) {
-        let (start, end) = window(&r);
-        assert!(start < end, "empty window {start}..{end}");
-        assert!(
-            oncall_window_accepted(start, end, zone_hours),
-            "window {start}..{end} is longer than GitLab allows"
-        );
+        let windows = windows_of(&r);
+        assert!(!windows.is_empty(), "a request with no window");
+        for (start, end) in windows {
+            assert!(start < end, "empty window {start}..{end}");
+            assert!(
+                oncall_window_accepted(start, end, zone_hours),
+                "window {start}..{end} is longer than GitLab allows"
+            );
+        }
         assert_eq!(r.status, 200);
     }
-    let windows: BTreeSet<(DateTime<Utc>, DateTime<Utc>)> = requests.iter().map(window).collect();
+    let asked: Vec<(DateTime<Utc>, DateTime<Utc>)> = requests.iter().flat_map(windows_of).collect();
+    let windows: BTreeSet<(DateTime<Utc>, DateTime<Utc>)> = asked.iter().copied().collect();
     assert_eq!(
-        requests.len(),
+        asked.len(),
         windows.len(),
         "each window of the project is asked once"
     );
-    let mut expected_start = at("2026-07-01T00:00:00Z");
+    let mut expected_start = at(from);
     for (start, end) in &windows {
         assert_eq!(
             *start, expected_start,
@@ -241,7 +283,16 @@ fn assert_windows_cover_q3(fake: &FakeGitlab, zone_hours: i32) {
         );
         expected_start = *end;
     }
-    assert_eq!(expected_start, at("2026-10-01T00:00:00Z"), "{windows:?}");
+    assert_eq!(expected_start, at(to), "{windows:?}");
+}
+
+fn assert_windows_cover_q3(fake: &FakeGitlab, zone_hours: i32) {
+    assert_windows_cover(
+        fake,
+        zone_hours,
+        "2026-07-01T00:00:00Z",
+        "2026-10-01T00:00:00Z",
+    );
 }
 
 #[test]
@@ -279,6 +330,9 @@ fn the_subjects_shifts_clipped_to_the_period_and_each_once() {
         "the source counts its requests"
     );
     assert_windows_cover_q3(&fake, 0);
+    let asked = fake.graphql_requests("OncallShifts");
+    assert_eq!(asked.len(), 1, "a quarter's four windows in one request");
+    assert_eq!(windows_of(&asked[0]).len(), 4);
     assert!(
         fake.graphql_requests("OncallRotationShifts").is_empty(),
         "every rotation's shifts fit in one page of the default size"

@@ -1,10 +1,12 @@
 //! On-call schedules (GitLab Premium) in the fake: `OncallShifts` (`project(fullPath:) {
-//! incidentManagementOncallSchedules { rotations { shifts(startTime:, endTime:) } } }`) and
-//! `OncallRotationShifts` (one rotation's later pages). Shifts come whole, as GitLab returns
-//! every shift overlapping the window; a window longer than GitLab allows, judged by date in the
-//! instance's time zone ([`Dataset::time_zone_offset`]), gets GitLab's own error. An instance
-//! without the feature (Community Edition) is `Faults::graphql` with an `UndefinedField` on
-//! `Project.incidentManagementOncallSchedules`, targeted at these operations.
+//! incidentManagementOncallSchedules { rotations { wK: shifts(startTime: $startK, endTime: $endK)
+//! @include(if: $withK) } } }`, one aliased `shifts` field per window) and `OncallRotationShifts`
+//! (one rotation's later pages in one window). Shifts come whole, as GitLab returns every shift
+//! overlapping the window; a window longer than GitLab allows, judged by date in the instance's
+//! time zone ([`Dataset::time_zone_offset`]), gets GitLab's own error, for each `shifts` field
+//! that asks for it. An instance without the feature (Community Edition) is `Faults::graphql`
+//! with an `UndefinedField` on `Project.incidentManagementOncallSchedules`, targeted at these
+//! operations.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -124,14 +126,60 @@ pub fn oncall_window_accepted(
         .expect("a representable date")
 }
 
-/// `OncallShifts` (every schedule and rotation of a project, one page of shifts each) and,
-/// with `one_rotation`, `OncallRotationShifts` (one rotation of one schedule, a page after
-/// `after`). Shifts overlapping `[startTime, endTime)` come whole, in start order; a window
-/// GitLab refuses gets GitLab's error once per rotation, as each `shifts` field fails.
+/// One window asked about: the `shifts` field that asks (as the document writes it, with its
+/// arguments, which is where the answer is stored for the selection to find), the name GitLab's
+/// error paths give it (its alias), and the window.
+struct Slot {
+    field: String,
+    alias: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+/// `OncallShifts`' windows: slot K (`$startK`, `$endK`, `$withK`, for K = 0, 1, … as long as the
+/// variables go on) when `$withK` is true. Every slot's times are checked, as GitLab checks
+/// every declared non-null variable, used or not.
+fn window_slots(vars: &Value) -> Result<Vec<Slot>, Value> {
+    let mut slots = Vec::new();
+    for k in 0.. {
+        let name = format!("with{k}");
+        let Some(with) = vars.get(&name) else {
+            break;
+        };
+        let with = with
+            .as_bool()
+            .ok_or_else(|| invalid_variable(&name, "Boolean!", Some(with)))?;
+        let start = time_var(vars, &format!("start{k}"))?;
+        let end = time_var(vars, &format!("end{k}"))?;
+        if with {
+            slots.push(Slot {
+                field: format!("shifts(startTime: $start{k}, endTime: $end{k}, first: $first)"),
+                alias: format!("w{k}"),
+                start,
+                end,
+            });
+        }
+    }
+    Ok(slots)
+}
+
+/// GitLab's refusal of a window, if it refuses it.
+fn window_refusal(shared: &Shared, slot: &Slot) -> Option<&'static str> {
+    if slot.start >= slot.end {
+        Some("`start_time` should precede `end_time`")
+    } else if !oncall_window_accepted(slot.start, slot.end, shared.data.time_zone_offset_hours) {
+        Some("`end_time` should not exceed one month after `start_time`")
+    } else {
+        None
+    }
+}
+
+/// `OncallShifts` (every schedule and rotation of a project, one page of shifts in each window
+/// asked) and, with `one_rotation`, `OncallRotationShifts` (one rotation of one schedule, a page
+/// of one window after `after`). Shifts overlapping a window come whole, in start order; a window
+/// GitLab refuses gets GitLab's error once per rotation, as each of its `shifts` fields fails.
 pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Result<Value, Value> {
     let full_path = string_var(vars, "fullPath", "ID!")?;
-    let start = time_var(vars, "startTime")?;
-    let end = time_var(vars, "endTime")?;
     let size = page_size(vars)?;
     let offset = match vars.get("after") {
         None | Some(Value::Null) => 0,
@@ -140,7 +188,7 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
         }
         Some(other) => return Err(invalid_variable("after", "String", Some(other))),
     };
-    let (schedule_iid, rotation_id) = if one_rotation {
+    let (schedule_iid, rotation_id, slots) = if one_rotation {
         (
             Some(string_var(vars, "scheduleIid", "ID!")?),
             Some(string_var(
@@ -148,9 +196,15 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
                 "rotationId",
                 "IncidentManagementOncallRotationID!",
             )?),
+            vec![Slot {
+                field: "shifts".into(),
+                alias: "shifts".into(),
+                start: time_var(vars, "startTime")?,
+                end: time_var(vars, "endTime")?,
+            }],
         )
     } else {
-        (None, None)
+        (None, None, window_slots(vars)?)
     };
     let Some(project) = shared
         .data
@@ -159,13 +213,6 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
         .find(|p| p.full_path.eq_ignore_ascii_case(full_path))
     else {
         return Ok(json!({"project": null}));
-    };
-    let refusal = if start >= end {
-        Some("`start_time` should precede `end_time`")
-    } else if !oncall_window_accepted(start, end, shared.data.time_zone_offset_hours) {
-        Some("`end_time` should not exceed one month after `start_time`")
-    } else {
-        None
     };
     let mut errors = Vec::new();
     let mut schedules = Vec::new();
@@ -179,43 +226,46 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
             .iter()
             .filter(|r| rotation_id.is_none_or(|id| id == r.gid()));
         for (j, rotation) in rows.enumerate() {
-            let shifts = if let Some(message) = refusal {
-                let path = if one_rotation {
-                    json!([
-                        "project",
-                        "incidentManagementOncallSchedules",
-                        "nodes",
-                        i,
-                        "rotation",
-                        "shifts"
-                    ])
-                } else {
-                    json!([
-                        "project",
-                        "incidentManagementOncallSchedules",
-                        "nodes",
-                        i,
-                        "rotations",
-                        "nodes",
-                        j,
-                        "shifts"
-                    ])
-                };
-                errors.push(json!({
-                    "message": message,
-                    "locations": [{"line": 30, "column": 13}],
-                    "path": path,
-                }));
-                Value::Null
-            } else {
-                oncall_shift_page(shared, rotation, start, end, offset, size)
-            };
-            rotations.push(json!({
+            let mut node = json!({
                 "__typename": "IncidentManagementOncallRotation",
                 "id": rotation.gid(),
                 "name": rotation.name,
-                "shifts": shifts,
-            }));
+            });
+            for slot in &slots {
+                let shifts = if let Some(message) = window_refusal(shared, slot) {
+                    let path = if one_rotation {
+                        json!([
+                            "project",
+                            "incidentManagementOncallSchedules",
+                            "nodes",
+                            i,
+                            "rotation",
+                            slot.alias
+                        ])
+                    } else {
+                        json!([
+                            "project",
+                            "incidentManagementOncallSchedules",
+                            "nodes",
+                            i,
+                            "rotations",
+                            "nodes",
+                            j,
+                            slot.alias
+                        ])
+                    };
+                    errors.push(json!({
+                        "message": message,
+                        "locations": [{"line": 30, "column": 13}],
+                        "path": path,
+                    }));
+                    Value::Null
+                } else {
+                    oncall_shift_page(shared, rotation, slot.start, slot.end, offset, size)
+                };
+                node[&slot.field] = shifts;
+            }
+            rotations.push(node);
         }
         let mut node = json!({
             "__typename": "IncidentManagementOncallSchedule",
