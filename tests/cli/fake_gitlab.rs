@@ -39,12 +39,14 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 mod chaos;
+mod complexity;
 mod epics;
 mod incidents;
 mod oncall;
 mod project_issues;
 
 pub use chaos::{Chaos, ChaosFault, PagingFault};
+pub use complexity::{complexity_score, GITLAB_COMPLEXITY_LIMIT};
 pub use epics::{Epic, EpicEdition, GroupAccess};
 pub use incidents::TimelineEvent;
 pub use oncall::{oncall_window_accepted, OncallRotation, OncallSchedule};
@@ -681,6 +683,10 @@ pub enum GraphqlFault {
     UndefinedField { type_name: String, field: String },
     /// The complexity limit (HTTP 200, no `data`).
     Complexity { score: u32, limit: u32 },
+    /// GitLab's complexity limit, enforced: a query scored over `limit` as GitLab scores it
+    /// (`fake_gitlab/complexity.rs`; GitLab's own limit is [`GITLAB_COMPLEXITY_LIMIT`]) gets
+    /// the complexity error, others their data.
+    ComplexityLimit { limit: u32 },
     /// The data, plus an `errors` entry saying part of it could not be resolved.
     PartialData { message: String },
 }
@@ -933,6 +939,22 @@ impl FakeGitlab {
         *current = Arc::new(Shared {
             data,
             faults: old.faults.clone(),
+            origin: old.origin.clone(),
+            url: old.url.clone(),
+            state: Arc::clone(&old.state),
+            issues: Arc::clone(&old.issues),
+        });
+    }
+
+    /// Replaces the faults, as if the instance recovered (or broke) between runs; the data and
+    /// the traffic recorded so far are kept, the targeted requests counted so far still count,
+    /// and the base path stays the one the instance started with.
+    pub fn replace_faults(&self, faults: Faults) {
+        let mut current = self.live.current.write().unwrap();
+        let old = Arc::clone(&current);
+        *current = Arc::new(Shared {
+            data: old.data.clone(),
+            faults,
             origin: old.origin.clone(),
             url: old.url.clone(),
             state: Arc::clone(&old.state),
@@ -1838,6 +1860,18 @@ fn graphql(shared: &Shared, body: &str, operation: Option<&str>, targeted: bool)
                 "message": format!("Query has complexity of {score}, which exceeds max complexity of {limit}"),
             }]));
         }
+        Some(GraphqlFault::ComplexityLimit { limit }) => {
+            let query = request["query"].as_str().unwrap_or("");
+            match complexity_score(query, operation, &variables) {
+                Ok(score) if score > *limit => {
+                    return graphql_errors(json!([{
+                        "message": format!("Query has complexity of {score}, which exceeds max complexity of {limit}"),
+                    }]));
+                }
+                Ok(_) => {}
+                Err(message) => return graphql_errors(json!([{ "message": message }])),
+            }
+        }
         _ => {}
     }
     if let Some(refused) = epics::refused(shared, operation, &variables) {
@@ -1952,28 +1986,35 @@ struct Selecting<'a, 'q> {
 }
 
 impl Selecting<'_, '_> {
-    /// `@include(if:)` and `@skip(if:)`, with a literal or a variable, as GraphQL executes them.
     fn wanted(&self, directives: &[graphql_parser::query::Directive<'_, String>]) -> bool {
-        use graphql_parser::query as q;
-        directives.iter().all(|d| {
-            let condition =
-                d.arguments
-                    .iter()
-                    .find(|(name, _)| name == "if")
-                    .map(|(_, v)| match v {
-                        q::Value::Boolean(b) => *b,
-                        q::Value::Variable(name) => {
-                            self.variables.get(name).and_then(Value::as_bool) == Some(true)
-                        }
-                        _ => false,
-                    });
-            match (d.name.as_str(), condition) {
-                ("include", Some(c)) => c,
-                ("skip", Some(c)) => !c,
-                _ => true,
-            }
-        })
+        included(directives, self.variables)
     }
+}
+
+/// `@include(if:)` and `@skip(if:)`, with a literal or a variable, as GraphQL executes them.
+fn included(
+    directives: &[graphql_parser::query::Directive<'_, String>],
+    variables: &Value,
+) -> bool {
+    use graphql_parser::query as q;
+    directives.iter().all(|d| {
+        let condition = d
+            .arguments
+            .iter()
+            .find(|(name, _)| name == "if")
+            .map(|(_, v)| match v {
+                q::Value::Boolean(b) => *b,
+                q::Value::Variable(name) => {
+                    variables.get(name).and_then(Value::as_bool) == Some(true)
+                }
+                _ => false,
+            });
+        match (d.name.as_str(), condition) {
+            ("include", Some(c)) => c,
+            ("skip", Some(c)) => !c,
+            _ => true,
+        }
+    })
 }
 
 fn project(

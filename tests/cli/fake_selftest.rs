@@ -730,3 +730,56 @@ async fn oncall_windows_are_answered_slot_by_slot() {
         "Variable $end13 of type Time! was provided invalid value"
     );
 }
+
+#[tokio::test]
+async fn complexity_is_scored_as_gitlab_scores_it() {
+    use crate::fake_gitlab::{complexity_score, GITLAB_COMPLEXITY_LIMIT};
+    let query = document("OncallShifts");
+    let window = ("2026-07-01T00:00:00Z", "2026-07-29T00:00:00Z");
+    let score = |windows: usize, first: u64| {
+        complexity_score(
+            &query,
+            Some("OncallShifts"),
+            &oncall_vars(&vec![window; windows], first),
+        )
+        .unwrap()
+    };
+    // Schedules and rotations (pages of 100, multiplier 0.01) double what they hold; shifts
+    // (multiplier 0.005) cost 10 × 1.5 at pages of 100. Switched-off slots cost nothing.
+    for windows in 1..=14 {
+        assert_eq!(score(windows, 100), 45 + 60 * windows as u32, "{windows}");
+    }
+    assert_eq!(score(1, 50), 93, "12.5 rounds down to 12, × 4, + 45");
+    assert!(score(3, 100) <= GITLAB_COMPLEXITY_LIMIT);
+    assert!(score(4, 100) > GITLAB_COMPLEXITY_LIMIT);
+
+    let limited = FakeGitlab::start(
+        scenario::team(),
+        Faults {
+            graphql: Some(GraphqlFault::ComplexityLimit { limit: 250 }),
+            ..Faults::default()
+        },
+    );
+    let refused = graphql(
+        &limited,
+        "OncallShifts",
+        oncall_vars(&[window; 4], 100),
+        TOKEN,
+    )
+    .await
+    .json();
+    assert!(refused.get("data").is_none());
+    assert_eq!(
+        refused["errors"][0]["message"],
+        "Query has complexity of 285, which exceeds max complexity of 250"
+    );
+    let fine = graphql(
+        &limited,
+        "OncallShifts",
+        oncall_vars(&[window; 3], 100),
+        TOKEN,
+    )
+    .await
+    .json();
+    assert!(fine.get("errors").is_none(), "{fine}");
+}
