@@ -1,16 +1,17 @@
 //! The `oncall_shifts` source end to end: the subject's shifts from the schedules of the
 //! configured projects, clipped to the period, each once, read in windows GitLab accepts, many
-//! windows to a request; and the honest degradations (Community Edition, an unknown project,
-//! nothing configured, a failing server).
+//! windows to a request (a year in one); fewer windows, then smaller pages, when GitLab finds
+//! the query too complex; re-runs that ask only for the windows the cache lacks; and the honest
+//! degradations (Community Edition, an unknown project, nothing configured, a failing server).
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::fake_gitlab::{
     at, oncall_window_accepted, Dataset, FakeGitlab, Faults, GraphqlFault, OncallRotation,
-    OncallSchedule, RecordedRequest,
+    OncallSchedule, RecordedRequest, GITLAB_COMPLEXITY_LIMIT,
 };
 use crate::support::*;
 
@@ -520,4 +521,271 @@ fn a_failing_server_fails_the_source_and_only_it() {
     );
     let merge_requests = source(&snapshot, "merge_requests");
     assert_eq!(merge_requests["status"], "ok", "{merge_requests:#}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A year: fourteen windows, one request.
+
+const YEAR: [&str; 4] = ["--from", "2025-01-01", "--to", "2025-12-31"];
+const YEAR_START: &str = "2025-01-01T00:00:00Z";
+const YEAR_END: &str = "2026-01-01T00:00:00Z";
+const WEEKLY: &str = "On-call: SRE / Weekly";
+const WEEKLY_ID: u64 = 41;
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Alice is on call every Tuesday night (20:00 to 08:00) of 2025, from the night across New
+/// Year's Eve 2024 (8 of its 12 hours in 2025) to the one across New Year's Eve 2025 (4 hours
+/// in it), and covers two days besides (3 March, 20 August). Bob is on call every Thursday
+/// night in another rotation. 2025's 28-day windows begin on Wednesdays at midnight, so every
+/// fourth Tuesday night lies across two windows: a window holds five of Alice's shifts, six
+/// where she covered a day.
+fn year_dataset() -> Dataset {
+    let first = at("2024-12-31T20:00:00Z");
+    let mut weekly = OncallRotation::new(WEEKLY_ID, "Weekly");
+    let mut backup = OncallRotation::new(42, "Backup");
+    for week in 0..53 {
+        let tuesday = first + Duration::weeks(week);
+        weekly = weekly.shift(
+            "alice",
+            &stamp(tuesday),
+            &stamp(tuesday + Duration::hours(12)),
+        );
+        let thursday = tuesday + Duration::days(2);
+        backup = backup.shift(
+            "bob",
+            &stamp(thursday),
+            &stamp(thursday + Duration::hours(12)),
+        );
+    }
+    let weekly = weekly
+        .shift("alice", "2025-03-03T08:00:00Z", "2025-03-03T16:00:00Z")
+        .shift("alice", "2025-08-20T08:00:00Z", "2025-08-20T16:00:00Z")
+        .shift("alice", "2025-12-31T20:00:00Z", "2026-01-01T04:00:00Z");
+    Dataset::new()
+        .user(101, "alice", "Alice Liddell")
+        .user(103, "bob", "Bob Builder")
+        .project(PRODUCTION_ID, PRODUCTION, "public")
+        .oncall_schedule(
+            OncallSchedule::new(PRODUCTION_ID, 1, "SRE")
+                .rotation(weekly)
+                .rotation(backup),
+        )
+}
+
+/// `(title, starts_at, ends_at, duration_hours, id)` of Alice's 56 shifts in 2025.
+fn expected_year() -> BTreeSet<(String, String, String, String, String)> {
+    let id = |start: &str| {
+        format!("gid://gitlab/IncidentManagement::OncallRotation/{WEEKLY_ID}/{start}")
+    };
+    let key = |from: String, to: String, hours: f64, start: String| {
+        (
+            WEEKLY.to_string(),
+            from,
+            to,
+            format!("{hours:.2}"),
+            id(&start),
+        )
+    };
+    let mut want = BTreeSet::new();
+    // Across New Year's Eve 2024: from midnight on.
+    want.insert(key(
+        YEAR_START.into(),
+        "2025-01-01T08:00:00Z".into(),
+        8.0,
+        "2024-12-31T20:00:00Z".into(),
+    ));
+    for week in 1..53 {
+        let start = at("2024-12-31T20:00:00Z") + Duration::weeks(week);
+        let end = start + Duration::hours(12);
+        want.insert(key(stamp(start), stamp(end), 12.0, stamp(start)));
+    }
+    for (from, to, hours) in [
+        ("2025-03-03T08:00:00Z", "2025-03-03T16:00:00Z", 8.0),
+        ("2025-08-20T08:00:00Z", "2025-08-20T16:00:00Z", 8.0),
+        ("2025-12-31T20:00:00Z", YEAR_END, 4.0),
+    ] {
+        want.insert(key(from.into(), to.into(), hours, from.into()));
+    }
+    assert_eq!(want.len(), 56);
+    want
+}
+
+/// The number of windows each OncallShifts request carried, in the order they arrived.
+fn slots_per_request(fake: &FakeGitlab) -> Vec<usize> {
+    fake.graphql_requests("OncallShifts")
+        .iter()
+        .map(|r| windows_of(r).len())
+        .collect()
+}
+
+/// The `oncall_shifts` source is `ok` and counted every on-call request.
+fn assert_read_whole(snapshot: &Value, fake: &FakeGitlab) {
+    let oncall = source(snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "ok", "{oncall:#}");
+    assert_eq!(oncall["items"], 56);
+    assert_eq!(
+        oncall["requests"],
+        oncall_requests(fake).len(),
+        "{oncall:#}"
+    );
+}
+
+#[test]
+fn a_year_of_shifts_is_one_request() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(year_dataset(), Faults::default());
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
+    run.success().stderr_lacks("oncall_shifts");
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    assert_read_whole(&snapshot, &fake);
+    assert_eq!(
+        slots_per_request(&fake),
+        vec![14],
+        "one request, fourteen windows"
+    );
+    assert!(fake.graphql_requests("OncallRotationShifts").is_empty());
+    assert_windows_cover(&fake, 0, YEAR_START, YEAR_END);
+}
+
+#[test]
+fn gitlabs_complexity_limit_halves_the_windows_and_every_shift_is_read() {
+    // GitLab scores fourteen windows at pages of 100 at 885 (45 + 60 a window), seven at 465,
+    // three at 225: within its limit of 250. The probe finds that out; the other eleven
+    // windows then go three to a request, together.
+    let env = TestEnv::new();
+    let faults = Faults {
+        graphql: Some(GraphqlFault::ComplexityLimit {
+            limit: GITLAB_COMPLEXITY_LIMIT,
+        }),
+        targets: vec!["OncallShifts".into(), "OncallRotationShifts".into()],
+        ..Faults::default()
+    };
+    let fake = FakeGitlab::start(year_dataset(), faults);
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
+    run.success();
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    assert_read_whole(&snapshot, &fake);
+    let slots = slots_per_request(&fake);
+    assert_eq!(slots[..3], [14, 7, 3], "the probe halves: {slots:?}");
+    let mut rest = slots[3..].to_vec();
+    rest.sort_unstable();
+    assert_eq!(rest, vec![2, 3, 3, 3], "{slots:?}");
+    for r in fake.graphql_requests("OncallShifts") {
+        assert_eq!(r.variables().unwrap()["first"], 100, "pages kept");
+    }
+    // Refused windows are asked again; the accepted ones cover the year once.
+    let accepted: Vec<(DateTime<Utc>, DateTime<Utc>)> = fake
+        .graphql_requests("OncallShifts")
+        .iter()
+        .filter(|r| windows_of(r).len() <= 3)
+        .flat_map(windows_of)
+        .collect();
+    let once: BTreeSet<_> = accepted.iter().copied().collect();
+    assert_eq!((accepted.len(), once.len()), (14, 14));
+}
+
+#[test]
+fn when_one_window_is_too_complex_the_pages_shrink() {
+    // Under a limit of 100 one window at pages of 100 scores 105 (too much), at pages of 50,
+    // 93: every window is then a request of its own with pages of 50.
+    let env = TestEnv::new();
+    let faults = Faults {
+        graphql: Some(GraphqlFault::ComplexityLimit { limit: 100 }),
+        targets: vec!["OncallShifts".into(), "OncallRotationShifts".into()],
+        ..Faults::default()
+    };
+    let fake = FakeGitlab::start(year_dataset(), faults);
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
+    run.success();
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    assert_read_whole(&snapshot, &fake);
+    let requests = fake.graphql_requests("OncallShifts");
+    let shapes: Vec<(usize, i64)> = requests
+        .iter()
+        .map(|r| {
+            let first = r.variables().unwrap()["first"].as_i64().unwrap();
+            (windows_of(r).len(), first)
+        })
+        .collect();
+    assert_eq!(
+        shapes[..5],
+        [(14, 100), (7, 100), (3, 100), (1, 100), (1, 50)],
+        "{shapes:?}"
+    );
+    assert_eq!(shapes.len(), 4 + 14, "{shapes:?}");
+    assert!(shapes[5..].iter().all(|s| *s == (1, 50)), "{shapes:?}");
+}
+
+#[test]
+fn a_re_run_asks_only_for_the_windows_the_cache_lacks() {
+    let env = TestEnv::new();
+    // Pages of five: the two windows where Alice covered a day hold six of her shifts, and
+    // their second pages fail.
+    let broken = Faults {
+        fail_first_n_with_5xx: 1000,
+        targets: vec!["OncallRotationShifts".into()],
+        ..Faults::default()
+    };
+    let fake = FakeGitlab::start(year_dataset(), broken);
+    let config = config(&env, &[PRODUCTION], "page_size = 5\n");
+    let first = harvest_period(&env, &fake, &config, &YEAR);
+    first.code(3);
+    let oncall = source(&first.stdout_json(), "oncall_shifts").clone();
+    assert_eq!(oncall["status"], "partial", "{oncall:#}");
+    assert_eq!(slots_per_request(&fake), vec![14]);
+    let continued: BTreeSet<(DateTime<Utc>, DateTime<Utc>)> = fake
+        .graphql_requests("OncallRotationShifts")
+        .iter()
+        .flat_map(windows_of)
+        .collect();
+    let covered = [
+        (at("2025-02-26T00:00:00Z"), at("2025-03-26T00:00:00Z")),
+        (at("2025-08-13T00:00:00Z"), at("2025-09-10T00:00:00Z")),
+    ];
+    assert_eq!(continued, covered.into_iter().collect(), "only they go on");
+
+    // GitLab recovered: the twelve windows read whole come from the cache; the other two are
+    // asked for in one request.
+    fake.replace_faults(Faults::default());
+    let before = fake.requests().len();
+    let second = harvest_period(&env, &fake, &config, &YEAR);
+    second.success();
+    let snapshot = second.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    let asked: Vec<RecordedRequest> = fake.requests()[before..]
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("OncallShifts"))
+        .cloned()
+        .collect();
+    assert_eq!(asked.len(), 1, "one request for both windows");
+    assert_eq!(windows_of(&asked[0]), covered.to_vec());
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "ok", "{oncall:#}");
+    assert_eq!(
+        oncall["requests"], 3,
+        "one request and a second page per window"
+    );
+
+    // Every window of the past year is in the cache now: nothing to ask.
+    let before = fake.requests().len();
+    let third = harvest_period(&env, &fake, &config, &YEAR);
+    third.success();
+    let snapshot = third.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    let oncall_asked = fake.requests()[before..]
+        .iter()
+        .filter(|r| {
+            r.operation
+                .as_deref()
+                .is_some_and(|o| o.starts_with("Oncall"))
+        })
+        .count();
+    assert_eq!(oncall_asked, 0);
+    assert_eq!(source(&snapshot, "oncall_shifts")["requests"], 0);
 }
