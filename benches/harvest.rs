@@ -1,8 +1,8 @@
 //! How close a harvest comes to the limits of the GitLab API: requests against the fewest pages
 //! the data needs, and wall time against what the round trips allow.
 //!
-//! Starts the tests' fake GitLab (`tests/cli/fake_gitlab.rs`) with a round-trip latency L and
-//! synthetic data, runs the release `gl-evidence harvest` against it, and prints for each
+//! Starts the tests' fake GitLab (`tests/cli/fake_gitlab.rs`) with a round-trip latency L,
+//! GitLab's query complexity limit and synthetic data, runs the release `gl-evidence harvest` against it, and prints for each
 //! scenario: requests made; the lower bound (for each source, ceil(items / 100) pages, summed);
 //! wall time; the latency bound (lower bound × L / concurrency, or the chain of dependent
 //! requests × L if larger); their ratios; the process's peak memory; and the same run at
@@ -10,7 +10,8 @@
 //! temporary `HOME`); the same harvest is then run again with it, and the re-run's requests are
 //! printed against the first run's (the run at `--concurrency 1` uses no cache).
 //!
-//! `cargo bench --bench harvest` (L = 50 ms); `HARVEST_BENCH_LATENCY_MS=20` for another L.
+//! `cargo bench --bench harvest` (L = 50 ms); `HARVEST_BENCH_LATENCY_MS=20` for another L;
+//! `HARVEST_BENCH_TRACE=dir` writes every request's start, end and route there.
 //! Scenarios: a prolific engineer over a year (1,200 authored merge requests, 3,000 reviews, 800
 //! issues, 150 incidents, 60 epics, weekly on-call), and a team of 40 over a quarter.
 
@@ -29,8 +30,8 @@ use chrono::{DateTime, Duration as Span, SecondsFormat, Utc};
 use serde_json::Value;
 
 use cli::fake_gitlab::{
-    at, Dataset, Epic, Event, FakeGitlab, Faults, GroupMember, Issue, MergeRequest, OncallRotation,
-    OncallSchedule, TimelineEvent, TOKEN,
+    at, Dataset, Epic, Event, FakeGitlab, Faults, GraphqlFault, GroupMember, Issue, MergeRequest,
+    OncallRotation, OncallSchedule, TimelineEvent, GITLAB_COMPLEXITY_LIMIT, TOKEN,
 };
 
 const CONCURRENCY: u16 = 8;
@@ -98,6 +99,13 @@ struct Measured {
     routes: std::collections::BTreeMap<String, (u64, f64, f64)>,
     wall: Duration,
     peak_rss_mb: f64,
+    /// Requests in flight on average, from the first request to the last answer.
+    in_flight: f64,
+    /// From the start of the process to its first request, and from the last answer to its exit.
+    lead_in: Duration,
+    lead_out: Duration,
+    /// CPU time gl-evidence used (user and system).
+    cpu: Duration,
     snapshot: Value,
 }
 
@@ -107,6 +115,11 @@ impl Scenario {
             self.data.clone(),
             Faults {
                 latency_ms,
+                // GitLab refuses a query its formula scores over 250: so does the fake, and a
+                // refused request counts like any other.
+                graphql: Some(GraphqlFault::ComplexityLimit {
+                    limit: GITLAB_COMPLEXITY_LIMIT,
+                }),
                 ..Faults::default()
             },
         )
@@ -147,7 +160,7 @@ impl Scenario {
             .arg(&out);
         let before = fake.requests().len();
         let started = Instant::now();
-        let (status, peak_rss_kb) = run_measuring_memory(&mut command);
+        let (status, peak_rss_kb, cpu) = run_measuring_memory(&mut command);
         let wall = started.elapsed();
         assert!(
             status == 0,
@@ -161,6 +174,13 @@ impl Scenario {
         let requests = fake.requests().split_off(before);
         let count = requests.len() as u64;
         let origin = requests.iter().map(|r| r.at).min();
+        let last = requests.iter().map(|r| r.done).max();
+        let busy: f64 = requests.iter().map(|r| (r.done - r.at).as_secs_f64()).sum();
+        let in_flight = match (origin, last) {
+            (Some(first), Some(last)) if last > first => busy / (last - first).as_secs_f64(),
+            _ => 0.0,
+        };
+        let mut trace = String::new();
         for r in requests {
             let since = |t: Instant| origin.map_or(0.0, |o| (t - o).as_secs_f64());
             let route = match &r.operation {
@@ -178,16 +198,32 @@ impl Scenario {
                     .collect::<Vec<_>>()
                     .join("/"),
             };
+            trace.push_str(&format!(
+                "{:.3} {:.3} {route}\n",
+                since(r.at),
+                since(r.done)
+            ));
             let entry = routes.entry(route).or_insert((0, f64::MAX, 0.0));
             entry.0 += 1;
             entry.1 = entry.1.min(since(r.at));
             entry.2 = entry.2.max(since(r.done));
+        }
+        // Every request's start, end and route, for a closer look at the schedule.
+        if let Some(dir) = std::env::var_os("HARVEST_BENCH_TRACE") {
+            let name = format!("{}-{concurrency}{}.txt", self.name, flags.join(""));
+            let _ = std::fs::write(Path::new(&dir).join(name.replace([' ', ','], "_")), &trace);
         }
         Measured {
             routes,
             requests: count,
             wall,
             peak_rss_mb: peak_rss_kb as f64 / 1024.0,
+            in_flight,
+            lead_in: origin.map_or(Duration::ZERO, |o| o.saturating_duration_since(started)),
+            lead_out: last.map_or(Duration::ZERO, |l| {
+                (started + wall).saturating_duration_since(l)
+            }),
+            cpu,
             snapshot,
         }
     }
@@ -233,6 +269,16 @@ impl Scenario {
             fast.wall.as_secs_f64(),
             latency_bound.as_secs_f64(),
             within(checks[1])
+        );
+        println!(
+            "  cpu time:       {:>7.2}s   gl-evidence's own (user + system); requests in flight: {:.1} on average",
+            fast.cpu.as_secs_f64(),
+            fast.in_flight
+        );
+        println!(
+            "  outside GitLab: {:>7.2}s   before the first request, {:.2}s after the last answer",
+            fast.lead_in.as_secs_f64(),
+            fast.lead_out.as_secs_f64()
         );
         println!(
             "  peak memory:    {:>6.1} MB   target <= 200 MB ({})",
@@ -296,7 +342,7 @@ fn items_per_source(snapshot: &Value) -> Vec<(String, u64)> {
 
 /// Runs the command to its end; its exit code and its peak resident memory in KiB, read from
 /// the kernel's accounting of that one child (`wait4`).
-fn run_measuring_memory(command: &mut Command) -> (i32, i64) {
+fn run_measuring_memory(command: &mut Command) -> (i32, i64, Duration) {
     // Reaped by wait4 below, which also reports the child's memory.
     #[allow(clippy::zombie_processes)]
     let child = command.spawn().expect("start gl-evidence");
@@ -312,7 +358,14 @@ fn run_measuring_memory(command: &mut Command) -> (i32, i64) {
     } else {
         -1
     };
-    (code, usage.ru_maxrss)
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    (
+        code,
+        usage.ru_maxrss,
+        time(usage.ru_utime) + time(usage.ru_stime),
+    )
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

@@ -109,6 +109,7 @@ impl Client {
                         .map_err(|e| super::decode_error(&shown, &e, bytes))
                 },
                 may_retry,
+                super::Priority::Urgent,
             )
             .await?;
         Ok(value)

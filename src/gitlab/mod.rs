@@ -5,6 +5,7 @@ mod budget;
 mod error;
 pub mod graphql;
 mod issues;
+mod permits;
 mod rest;
 pub mod retry;
 pub mod types;
@@ -15,13 +16,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{RequestBuilder, StatusCode};
-use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::Secret;
 
 pub use error::GitlabError;
 pub use issues::{IssueChange, NewIssue};
+pub use permits::Priority;
 pub use rest::Paged;
 pub use retry::RetryPolicy;
 
@@ -63,7 +64,8 @@ struct Inner {
     api_v4: Url,
     graphql: Url,
     token: Secret,
-    permits: Semaphore,
+    /// Requests in flight at once, chains served before bulk pages.
+    permits: permits::Permits,
     retry: RetryPolicy,
     timeout: Duration,
     /// What is left of GitLab's rate limit, shared by every request.
@@ -110,7 +112,7 @@ impl Client {
                 api_v4,
                 graphql,
                 token,
-                permits: Semaphore::new(options.concurrency.max(1)),
+                permits: permits::Permits::new(options.concurrency),
                 retry: options.retry,
                 timeout: options.timeout,
                 budget: std::sync::Mutex::new(budget::Budget::default()),
@@ -164,7 +166,7 @@ impl Client {
         counter: &RequestCounter,
         decode: impl Fn(&[u8]) -> Result<T, GitlabError>,
     ) -> Result<(T, HeaderMap), GitlabError> {
-        self.send_with(build, url, counter, decode, is_retryable)
+        self.send_with(build, url, counter, decode, is_retryable, Priority::Urgent)
             .await
     }
 
@@ -177,17 +179,13 @@ impl Client {
         counter: &RequestCounter,
         decode: impl Fn(&[u8]) -> Result<T, GitlabError>,
         may_retry: fn(&GitlabError) -> bool,
+        priority: Priority,
     ) -> Result<(T, HeaderMap), GitlabError> {
         let policy = &self.inner.retry;
         let mut attempt = 0u32;
         loop {
             let (outcome, number) = {
-                let _permit = self
-                    .inner
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("semaphore never closed");
+                let _permit = self.inner.permits.acquire(priority).await;
                 let number = self.take_budget().await;
                 counter.bump();
                 let started = Instant::now();

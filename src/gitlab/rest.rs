@@ -10,7 +10,7 @@ use futures::future::join_all;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use super::{Auth, Client, GitlabError, RequestCounter};
+use super::{Auth, Client, GitlabError, Priority, RequestCounter};
 
 /// What a paged read collected, and the error that stopped it early, if any.
 #[derive(Debug)]
@@ -40,7 +40,9 @@ impl Client {
         url: &url::Url,
         counter: &RequestCounter,
     ) -> Result<(T, HeaderMap), GitlabError> {
-        let ((value, _), headers) = self.rest_send_hashed(url, counter).await?;
+        let ((value, _), headers) = self
+            .rest_send_hashed(url, counter, Priority::Urgent)
+            .await?;
         Ok((value, headers))
     }
 
@@ -50,9 +52,10 @@ impl Client {
         &self,
         url: &url::Url,
         counter: &RequestCounter,
+        priority: Priority,
     ) -> Result<((T, u64), HeaderMap), GitlabError> {
         let shown = url.to_string();
-        self.send(
+        self.send_with(
             || {
                 self.authorize(self.inner.http.get(url.clone()), Auth::PrivateToken)
                     .header("Accept", "application/json")
@@ -66,6 +69,8 @@ impl Client {
                 body.hash(&mut hasher);
                 Ok((value, hasher.finish()))
             },
+            super::is_retryable,
+            priority,
         )
         .await
     }
@@ -82,13 +87,16 @@ impl Client {
         counter: &RequestCounter,
         mut on_page: impl FnMut(usize),
     ) -> Paged<T> {
-        let fetch = |page: u32| {
+        // Pages announced together are bulk: the chains of other lists go first.
+        let fetch = |page: u32, priority: Priority| {
             let mut params = query.to_vec();
             params.push(("per_page", "100".to_string()));
             params.push(("page", page.to_string()));
             let url = self.rest_url(path, &params);
             async move {
-                let answer = self.rest_send_hashed::<Vec<T>>(&url, counter).await;
+                let answer = self
+                    .rest_send_hashed::<Vec<T>>(&url, counter, priority)
+                    .await;
                 (url, answer)
             }
         };
@@ -103,7 +111,7 @@ impl Client {
         };
         let mut items = Vec::new();
         let mut page: u32 = 1;
-        let (mut url, mut answer) = fetch(page).await;
+        let (mut url, mut answer) = fetch(page, Priority::Urgent).await;
         loop {
             let ((batch, hash), headers) = match answer {
                 Ok(ok) => ok,
@@ -139,7 +147,8 @@ impl Client {
             match (page, last) {
                 (1, Some(last)) => {
                     // Pages 2..=last at once; the chain resumes from the last one's answer.
-                    let mut answers = join_all((next..=last).map(fetch)).await;
+                    let mut answers =
+                        join_all((next..=last).map(|page| fetch(page, Priority::Bulk))).await;
                     let tail = answers.pop().expect("at least two pages");
                     for (url, answer) in answers {
                         match answer {
@@ -165,7 +174,7 @@ impl Client {
                 }
                 _ => {
                     page = next;
-                    (url, answer) = fetch(page).await;
+                    (url, answer) = fetch(page, Priority::Urgent).await;
                 }
             }
         }

@@ -8,8 +8,9 @@ use crate::progress::SubjectProgress;
 use super::changes::{List, AUTHORED_MRS};
 use super::convert::{authored_item, MergeRequestRecord};
 use super::incremental::ListRead;
-use super::paging::{paginate_from, Page};
+use super::paging::Page;
 use super::shared::Visibility;
+use super::windows::paginate_windows;
 use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 pub(super) async fn harvest_authored(
@@ -33,40 +34,45 @@ pub(super) async fn harvest_authored(
     let first = changes
         .merge_requests(List::AuthoredMergeRequests, &read, asking)
         .await;
-    let (records, error) = paginate_from(
+    let (records, error) = paginate_windows(
         first,
         i64::from(request.page_size),
-        async |first, after| {
+        period.end_exclusive(),
+        async |window, first, after| {
             let variables = authored_merge_requests::Variables {
                 username: username.clone(),
                 updated_after,
-                created_before: period.end_exclusive(),
+                created_after: window.map(|(from, _)| from),
+                created_before: window.map_or(period.end_exclusive(), |(_, to)| to),
+                with_count: window.is_none() && after.is_none(),
                 first,
                 after,
             };
             let data = client
                 .graphql::<AuthoredMergeRequests>(variables, counter)
                 .await?;
-            let connection = data.user.and_then(|u| u.authored_merge_requests);
-            Ok(match connection {
-                Some(c) => Page {
-                    records: c
-                        .nodes
+            let user = data.user;
+            let count = user
+                .as_ref()
+                .and_then(|u| u.total.as_ref())
+                .and_then(|t| usize::try_from(t.count).ok());
+            let connection = user.and_then(|u| u.authored_merge_requests);
+            let page = Page::from_parts(connection.map(|c| {
+                (
+                    c.nodes
                         .into_iter()
                         .flatten()
                         .flatten()
                         .map(Into::into)
                         .collect(),
-                    has_next: c.page_info.has_next_page,
-                    end_cursor: c.page_info.end_cursor,
-                },
-                None => Page {
-                    records: Vec::new(),
-                    has_next: false,
-                    end_cursor: None,
-                },
-            })
+                    c.page_info.has_next_page,
+                    c.page_info.end_cursor,
+                )
+            }));
+            Ok((page, count))
         },
+        |mr: &MergeRequestRecord| mr.created_at,
+        |mr: &MergeRequestRecord| mr.id.clone(),
         |n| progress.set("merge requests", n),
     )
     .await;

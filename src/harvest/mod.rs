@@ -19,6 +19,7 @@ mod reviews;
 mod shared;
 pub mod team;
 mod timelines;
+mod windows;
 
 use std::sync::Arc;
 
@@ -254,13 +255,53 @@ async fn harvest_subject(
         }
     };
 
-    // Phase one: everything that needs only the subject.
-    let (_, events, authored, requested, involved, shifts) = tokio::join!(
+    // Phase one: everything that needs only the subject. Epics start once the lists name the
+    // groups the work lives in, and the configured incident projects' timelines at once: neither
+    // waits for the events, the longest read.
+    let lists = async {
+        let (authored, requested, involved) = tokio::join!(
+            merge_requests::harvest_authored(client, request, &subject, context, mr_counter, &bar),
+            reviews::fetch_requested(client, request, &subject, context, review_counter, &bar),
+            issues::fetch_involved(client, request, &subject, context, issue_counter, &bar),
+        );
+        let projects = authored
+            .items
+            .iter()
+            .filter_map(|i| i.project.as_deref())
+            .chain(requested.records.iter().map(|mr| mr.project.as_str()))
+            .chain(involved.0.iter().filter_map(|i| i.project.as_deref()));
+        let groups = epic_groups(&request.epic_groups, projects);
+        let epics = epics::harvest_epics(
+            client,
+            request,
+            &subject,
+            &groups,
+            &memory,
+            epic_counter,
+            &bar,
+        )
+        .await;
+        (authored, requested, involved, epics)
+    };
+    let configured_incident_projects: std::collections::BTreeSet<String> = request
+        .incident_projects
+        .iter()
+        .chain(&request.oncall_projects)
+        .cloned()
+        .collect();
+    // Read once per run: `issues::complete` finds them read, or being read.
+    let early_timelines = shared.timelines.for_subject(
+        client,
+        &configured_incident_projects,
+        &subject.username,
+        request,
+        &shared.memory,
+        incident_counter,
+    );
+    let (_, events, (authored, requested, involved, epics), shifts, _) = tokio::join!(
         check_visibility,
         events::fetch(client, request, &subject, &memory, events_counter),
-        merge_requests::harvest_authored(client, request, &subject, context, mr_counter, &bar),
-        reviews::fetch_requested(client, request, &subject, context, review_counter, &bar),
-        issues::fetch_involved(client, request, &subject, context, issue_counter, &bar),
+        lists,
         oncall::harvest_shifts(
             client,
             request,
@@ -270,16 +311,25 @@ async fn harvest_subject(
             oncall_counter,
             &bar
         ),
+        early_timelines,
     );
-    // Phase two: what the events point at, and epics in the groups the evidence lives in.
-    let projects = authored
-        .items
+    // Phase two: what the events point at. Which projects are private is asked meanwhile, for
+    // every project known by now, so that the issues find it known when they are done.
+    let known_projects: Vec<u64> = involved
+        .0
         .iter()
-        .filter_map(|i| i.project.as_deref())
-        .chain(requested.records.iter().map(|mr| mr.project.as_str()))
-        .chain(involved.0.iter().filter_map(|i| i.project.as_deref()));
-    let groups = epic_groups(&request.epic_groups, projects);
-    let (reviewed, (issues, incidents), epics) = tokio::join!(
+        .filter_map(|i| i.project_id)
+        .chain(events.issues.keys().map(|(project, _)| *project))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let early_visibility = issues::private_projects(
+        client,
+        &shared.visibility,
+        &known_projects,
+        incident_counter,
+    );
+    let (reviewed, (issues, incidents), _) = tokio::join!(
         reviews::complete(
             client,
             request,
@@ -298,15 +348,7 @@ async fn harvest_subject(
             context,
             incident_counter
         ),
-        epics::harvest_epics(
-            client,
-            request,
-            &subject,
-            &groups,
-            &memory,
-            epic_counter,
-            &bar
-        ),
+        early_visibility,
     );
     bar.finish();
     // One transaction for the subject: a crash leaves the cache as it was, or with all of it.

@@ -164,6 +164,93 @@ pub(crate) async fn fetch_missing<'k, T: std::fmt::Debug>(
     (records, errors)
 }
 
+/// One project's part of a batched request: which iids, and the page after which cursor.
+#[derive(Debug, Clone)]
+pub(crate) struct SlotAsk {
+    pub project_id: u64,
+    pub iids: Vec<String>,
+    pub after: Option<String>,
+}
+
+/// [`fetch_missing`], several projects to a request: `fetch(asks, first)` asks GitLab for one
+/// page of each ask (at most `slots` of them) and answers a page per ask, in order. Asks with
+/// more pages go again in the next round, with their cursors. When GitLab finds a request too
+/// complex, fewer asks go to a request, then smaller pages.
+pub(crate) async fn fetch_missing_in_slots<'k, T: std::fmt::Debug>(
+    known: &HashSet<TargetKey>,
+    wanted: impl Iterator<Item = &'k TargetKey>,
+    page_size: i64,
+    slots: usize,
+    fetch: impl AsyncFn(&[SlotAsk], i64) -> Result<Vec<Page<T>>, GitlabError>,
+) -> (Vec<T>, Vec<GitlabError>) {
+    let mut missing: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (project_id, iid) in wanted.filter(|k| !known.contains(k)) {
+        missing.entry(*project_id).or_default().push(*iid);
+    }
+    let mut pending: Vec<SlotAsk> = Vec::new();
+    for (project_id, mut iids) in missing {
+        iids.sort_unstable();
+        pending.extend(iids.chunks(100).map(|chunk| SlotAsk {
+            project_id,
+            iids: chunk.iter().map(u64::to_string).collect(),
+            after: None,
+        }));
+    }
+    let (mut slots, mut first) = (slots.max(1), page_size);
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen_cursors = HashSet::new();
+    let mut rounds = 0;
+    while !pending.is_empty() && rounds < MAX_PAGES {
+        rounds += 1;
+        let answers = join_all(pending.chunks(slots).map(|batch| fetch(batch, first))).await;
+        let mut next = Vec::new();
+        let mut too_complex = false;
+        for (batch, answer) in pending.chunks(slots).zip(answers) {
+            match answer {
+                Ok(pages) => {
+                    for (ask, page) in batch.iter().zip(pages) {
+                        records.extend(page.records);
+                        match (page.has_next, page.end_cursor) {
+                            (false, _) => {}
+                            (true, Some(cursor)) if seen_cursors.insert(cursor.clone()) => {
+                                next.push(SlotAsk {
+                                    after: Some(cursor),
+                                    ..ask.clone()
+                                });
+                            }
+                            (true, Some(cursor)) => errors.push(GitlabError::RepeatedPage {
+                                url: "GraphQL".into(),
+                                page: format!("cursor {cursor}"),
+                            }),
+                            (true, None) => errors.push(GitlabError::MissingCursor {
+                                url: "GraphQL".into(),
+                            }),
+                        }
+                    }
+                }
+                Err(GitlabError::TooComplex { .. }) if slots > 1 || first > MIN_PAGE_SIZE => {
+                    too_complex = true;
+                    next.extend(batch.iter().cloned());
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        if too_complex {
+            if slots > 1 {
+                slots /= 2;
+            } else {
+                first = (first / 2).max(MIN_PAGE_SIZE);
+            }
+            tracing::info!(
+                "GitLab found the query too complex; retrying with {slots} projects and pages of {first}"
+            );
+        }
+        pending = next;
+    }
+    (records, errors)
+}
+
 impl<T> Page<T> {
     /// A connection's nodes and page info, or an empty last page when the connection is absent
     /// (an unknown user or project answers `null`).

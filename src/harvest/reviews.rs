@@ -19,11 +19,15 @@ use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
 use super::incremental::ListRead;
 use super::merge_requests::refresh_visibility;
-use super::paging::{fetch_missing, paginate_from, Page};
+use super::paging::{fetch_missing_in_slots, Page, SlotAsk};
+use super::windows::paginate_windows;
 use super::{combine, Context, HarvestRequest, SourceOutcome};
 
 /// Merge requests fetched by iid because events name them, in the cache.
 const BY_IID: &str = "reviews/by_iid";
+
+/// Projects asked in one `ProjectMergeRequests` request (the slots of its document).
+const PROJECTS_PER_REQUEST: usize = 5;
 
 /// Phase one's answer: merge requests where review of the subject is requested.
 pub(super) struct Requested {
@@ -52,22 +56,30 @@ pub(super) async fn fetch_requested(
     let first = changes
         .merge_requests(List::RequestedMergeRequests, &read, asking)
         .await;
-    let (records, error) = paginate_from(
+    let (records, error) = paginate_windows(
         first,
         i64::from(request.page_size),
-        async |first, after| {
+        period.end_exclusive(),
+        async |window, first, after| {
             let variables = review_requested_merge_requests::Variables {
                 username: subject.username.clone(),
                 updated_after,
-                created_before: period.end_exclusive(),
+                created_after: window.map(|(from, _)| from),
+                created_before: window.map_or(period.end_exclusive(), |(_, to)| to),
+                with_count: window.is_none() && after.is_none(),
                 first,
                 after,
             };
             let data = client
                 .graphql::<ReviewRequestedMergeRequests>(variables, counter)
                 .await?;
-            let connection = data.user.and_then(|u| u.review_requested_merge_requests);
-            Ok(Page::from_parts(connection.map(|c| {
+            let user = data.user;
+            let count = user
+                .as_ref()
+                .and_then(|u| u.total.as_ref())
+                .and_then(|t| usize::try_from(t.count).ok());
+            let connection = user.and_then(|u| u.review_requested_merge_requests);
+            let page = Page::from_parts(connection.map(|c| {
                 (
                     c.nodes
                         .into_iter()
@@ -78,8 +90,11 @@ pub(super) async fn fetch_requested(
                     c.page_info.has_next_page,
                     c.page_info.end_cursor,
                 )
-            })))
+            }));
+            Ok((page, count))
         },
+        |mr: &MergeRequestRecord| mr.created_at,
+        |mr: &MergeRequestRecord| mr.id.clone(),
         |n| progress.set("review requests", n),
     )
     .await;
@@ -133,40 +148,47 @@ pub(super) async fn complete(
         .copied()
         .chain(reused.iter().filter_map(key_of))
         .collect();
-    let (fetched, fetch_errors) = fetch_missing(
+    let (fetched, fetch_errors) = fetch_missing_in_slots(
         &have,
         events.merge_requests.keys(),
         i64::from(request.page_size),
-        async |project_id, iids, first, after| {
-            let variables = project_merge_requests::Variables {
-                project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
-                iids,
-                first,
-                after,
-            };
+        PROJECTS_PER_REQUEST,
+        async |asks, first| {
             let data = client
-                .graphql::<ProjectMergeRequests>(variables, counter)
+                .graphql::<ProjectMergeRequests>(slot_variables(asks, first), counter)
                 .await?;
-            let connection = data
-                .projects
-                .and_then(|p| p.nodes)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .next()
-                .and_then(|p| p.merge_requests);
-            Ok(Page::from_parts(connection.map(|c| {
-                (
-                    c.nodes
+            // Each slot has a type of its own: one conversion, written once.
+            macro_rules! page {
+                ($slot:expr) => {{
+                    let connection = $slot
+                        .and_then(|p| p.nodes)
                         .into_iter()
                         .flatten()
                         .flatten()
-                        .map(Into::into)
-                        .collect(),
-                    c.page_info.has_next_page,
-                    c.page_info.end_cursor,
-                )
-            })))
+                        .next()
+                        .and_then(|p| p.merge_requests);
+                    Page::from_parts(connection.map(|c| {
+                        (
+                            c.nodes
+                                .into_iter()
+                                .flatten()
+                                .flatten()
+                                .map(MergeRequestRecord::from)
+                                .collect(),
+                            c.page_info.has_next_page,
+                            c.page_info.end_cursor,
+                        )
+                    }))
+                }};
+            }
+            let pages = [
+                page!(data.s0),
+                page!(data.s1),
+                page!(data.s2),
+                page!(data.s3),
+                page!(data.s4),
+            ];
+            Ok(pages.into_iter().take(asks.len()).collect())
         },
     )
     .await;
@@ -196,4 +218,43 @@ pub(super) async fn complete(
 
 fn key_of(mr: &MergeRequestRecord) -> Option<TargetKey> {
     Some((mr.project_id?, mr.iid.parse().ok()?))
+}
+
+/// The variables of one `ProjectMergeRequests` request: a slot per ask, the rest switched off
+/// (repeating the first ask, as the document's types want every slot filled).
+fn slot_variables(asks: &[SlotAsk], first: i64) -> project_merge_requests::Variables {
+    let slot = |k: usize| {
+        let ask = asks.get(k).unwrap_or(&asks[0]);
+        (
+            vec![format!("gid://gitlab/Project/{}", ask.project_id)],
+            ask.iids.clone(),
+            asks.get(k).and_then(|a| a.after.clone()),
+            k < asks.len(),
+        )
+    };
+    let [(p0, i0, a0, use0), (p1, i1, a1, use1), (p2, i2, a2, use2), (p3, i3, a3, use3), (p4, i4, a4, use4)] =
+        std::array::from_fn(slot);
+    project_merge_requests::Variables {
+        first,
+        p0,
+        i0,
+        a0,
+        use0,
+        p1,
+        i1,
+        a1,
+        use1,
+        p2,
+        i2,
+        a2,
+        use2,
+        p3,
+        i3,
+        a3,
+        use3,
+        p4,
+        i4,
+        a4,
+        use4,
+    }
 }

@@ -694,7 +694,7 @@ pub enum GraphqlFault {
 /// What can go wrong, on demand. `Faults::default()` is a healthy instance at the root.
 #[derive(Debug, Clone)]
 pub struct Faults {
-    /// Delay before every answer.
+    /// Time from a request's arrival to its answer, the fake's own work included.
     pub latency_ms: u64,
     /// The first N targeted requests get `500 Internal Server Error` (after any 429s).
     pub fail_first_n_with_5xx: usize,
@@ -1071,10 +1071,6 @@ async fn handle(State(live): State<Arc<Live>>, request: Request) -> Response {
         None
     };
 
-    if shared.faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(shared.faults.latency_ms)).await;
-    }
-
     let targets = &shared.faults.targets;
     let targeted = targets.is_empty()
         || targets
@@ -1210,6 +1206,14 @@ async fn handle(State(live): State<Arc<Live>>, request: Request) -> Response {
         }
     }
 
+    // The round trip takes the latency, the fake's own work included: with many requests in
+    // flight, the answers computed in the meantime are not queued behind one another.
+    if shared.faults.latency_ms > 0 {
+        tokio::time::sleep_until(
+            (arrived + Duration::from_millis(shared.faults.latency_ms)).into(),
+        )
+        .await;
+    }
     shared.state.lock().unwrap().requests.push(RecordedRequest {
         method: method.to_string(),
         path,
@@ -1633,11 +1637,13 @@ fn events(
     if sort == "desc" {
         selected.reverse();
     }
-    let rows: Vec<Value> = selected
-        .iter()
-        .map(|e| event_json(shared, user, e))
-        .collect();
-    paginate(shared, rows, params, request_url)
+    paginate_rows(
+        shared,
+        &selected,
+        |e| event_json(shared, user, e),
+        params,
+        request_url,
+    )
 }
 
 fn event_target_type(event: &Event) -> &'static str {
@@ -1748,6 +1754,18 @@ fn paginate(
     params: &BTreeMap<String, String>,
     request_url: &str,
 ) -> Answer {
+    paginate_rows(shared, &rows, Value::clone, params, request_url)
+}
+
+/// [`paginate`], turning only the page's rows into JSON: a benchmark reads thousands of rows,
+/// and the fake should not be what it measures.
+fn paginate_rows<T>(
+    shared: &Shared,
+    rows: &[T],
+    to_json: impl Fn(&T) -> Value,
+    params: &BTreeMap<String, String>,
+    request_url: &str,
+) -> Answer {
     let per_page = params
         .get("per_page")
         .and_then(|v| v.parse::<usize>().ok())
@@ -1763,7 +1781,7 @@ fn paginate(
     let total_pages = total.div_ceil(per_page).max(1);
     let start = (page - 1).saturating_mul(per_page).min(total);
     let end = (start + per_page).min(total);
-    let body = Value::Array(rows[start..end].to_vec());
+    let body = Value::Array(rows[start..end].iter().map(to_json).collect());
     let hide_totals = shared.faults.hide_totals || total > 10_000;
     let has_next = end < total;
 
@@ -2307,17 +2325,27 @@ fn user_merge_requests(
         })
         // GitLab's finders: `updated_after` is `>=`, `created_before` is `<=` (inclusive).
         .filter(|mr| mr.updated_at >= updated_after && mr.created_at <= created_before)
-        .filter(|mr| created_after.is_none_or(|after| mr.created_at >= after))
         .collect();
+    // `total: <connection>(…) @include(if: $withCount) { count }`: the list without the window.
+    let total = rows.len();
+    rows.retain(|mr| created_after.is_none_or(|after| mr.created_at >= after));
     rows.sort_by_key(|mr| (mr.created_at, mr.id));
     let page = connection(shared, &rows, vars)?;
-    Ok(json!({"user": {
+    let mut user = json!({
         "__typename": "UserCore",
         "id": format!("gid://gitlab/User/{}", user.id),
         "username": user.username,
         "name": user.name,
         connection_name: page,
-    }}))
+    });
+    if vars.get("withCount") == Some(&Value::Bool(true)) {
+        // `total: <connection>(…)`, stored as the document writes the field.
+        let field = format!(
+            "{connection_name}(updatedAfter: $updatedAfter, createdBefore: $createdBefore)"
+        );
+        user[field] = json!({ "count": total });
+    }
+    Ok(json!({ "user": user }))
 }
 
 /// `ChangedWork`: a re-run's four lists in one request, each answered as its own operation
@@ -2349,7 +2377,33 @@ fn changed_work(shared: &Shared, vars: &Value) -> Result<Value, Value> {
 }
 
 /// `projects(ids:, first: 1) { nodes { mergeRequests(iids:, first:, after:) } }`.
+/// `ProjectMergeRequests`: slots `s0`… each `projects(ids: $pK, first: 1) @include(if: $useK)
+/// { nodes { mergeRequests(iids: $iK, first: $first, after: $aK) } }`, answered each as its own
+/// query; a slot switched off is left out of the answer, as GitLab leaves it.
 fn project_merge_requests(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    let mut answer = serde_json::Map::new();
+    for k in 0.. {
+        let Some(switch) = vars.get(format!("use{k}")) else {
+            break;
+        };
+        if switch != &Value::Bool(true) {
+            continue;
+        }
+        let slot = json!({
+            "projectIds": vars.get(format!("p{k}")).cloned().unwrap_or(Value::Null),
+            "iids": vars.get(format!("i{k}")).cloned().unwrap_or(Value::Null),
+            "first": vars.get("first").cloned().unwrap_or(Value::Null),
+            "after": vars.get(format!("a{k}")).cloned().unwrap_or(Value::Null),
+        });
+        let projects = project_merge_requests_slot(shared, &slot)?;
+        // Stored as the document writes the field, which its alias then names.
+        answer.insert(format!("projects(ids: $p{k}, first: 1)"), projects);
+    }
+    Ok(Value::Object(answer))
+}
+
+/// One slot of `ProjectMergeRequests`: a project's merge requests by iid.
+fn project_merge_requests_slot(shared: &Shared, vars: &Value) -> Result<Value, Value> {
     let ids = vars
         .get("projectIds")
         .and_then(Value::as_array)
@@ -2395,7 +2449,7 @@ fn project_merge_requests(shared: &Shared, vars: &Value) -> Result<Value, Value>
         // The documents ask for `first: 1` project.
         break;
     }
-    Ok(json!({"projects": {"nodes": nodes}}))
+    Ok(json!({"nodes": nodes}))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2416,25 +2470,35 @@ const ISSUE_TYPES: [&str; 9] = [
 
 /// One page of already-built `nodes` after `after`, as a GitLab connection.
 fn node_connection(nodes: Vec<Value>, vars: &Value) -> Result<Value, Value> {
+    node_connection_of(&nodes, Value::clone, vars)
+}
+
+/// [`node_connection`], turning only the page's rows into JSON (see [`paginate_rows`]).
+fn node_connection_of<T>(
+    rows: &[T],
+    to_json: impl Fn(&T) -> Value,
+    vars: &Value,
+) -> Result<Value, Value> {
     let size = page_size(vars)?;
     let start = match vars.get("after") {
         None | Some(Value::Null) => 0,
         Some(Value::String(c)) => match offset_of(c) {
-            Some(n) if n <= nodes.len() => n,
+            Some(n) if n <= rows.len() => n,
             _ => return Err(json!([{"message": "Please provide a valid cursor"}])),
         },
         Some(other) => return Err(invalid_variable("after", "String", Some(other))),
     };
-    let end = (start + size).min(nodes.len());
+    let end = (start + size).min(rows.len());
+    let nodes: Vec<Value> = rows[start..end].iter().map(to_json).collect();
     Ok(json!({
         "pageInfo": {
-            "hasNextPage": end < nodes.len(),
+            "hasNextPage": end < rows.len(),
             "hasPreviousPage": start > 0,
             "startCursor": if end > start { json!(cursor_for(start)) } else { Value::Null },
             "endCursor": if end > start { json!(cursor_for(end)) } else { Value::Null },
         },
-        "count": nodes.len(),
-        "nodes": nodes[start..end].to_vec(),
+        "count": rows.len(),
+        "nodes": nodes,
     }))
 }
 
@@ -2543,8 +2607,8 @@ fn top_level_issues(shared: &Shared, vars: &Value) -> Result<Value, Value> {
         .collect();
     // `created_desc`, GitLab's default order for issues.
     rows.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
-    let nodes = rows.iter().map(|i| issue_json(shared, i)).collect();
-    Ok(json!({"issues": node_connection(nodes, vars)?}))
+    let issues = node_connection_of(&rows, |i| issue_json(shared, i), vars)?;
+    Ok(json!({ "issues": issues }))
 }
 
 /// `projects(ids:, first:, after:) { nodes { id visibility } }`: the projects with those ids

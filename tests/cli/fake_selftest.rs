@@ -379,12 +379,12 @@ async fn graphql_answers_in_gitlabs_shape() {
     let by_iid = graphql(
         &fake,
         "ProjectMergeRequests",
-        json!({"projectIds": ["gid://gitlab/Project/201"], "iids": ["21", "22", "999"], "first": 100}),
+        json!({"p0": ["gid://gitlab/Project/201"], "i0": ["21", "22", "999"], "use0": true, "first": 100}),
         TOKEN,
     )
     .await
     .json();
-    let projects = by_iid["data"]["projects"]["nodes"].as_array().unwrap();
+    let projects = by_iid["data"]["s0"]["nodes"].as_array().unwrap();
     assert_eq!(projects.len(), 1);
     let mut titles: Vec<&str> = projects[0]["mergeRequests"]["nodes"]
         .as_array()
