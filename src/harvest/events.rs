@@ -9,7 +9,7 @@ use futures::future::join_all;
 
 use crate::gitlab::types::Event;
 use crate::gitlab::{Client, GitlabError, RequestCounter};
-use crate::model::{Period, Subject};
+use crate::model::Period;
 
 use super::incremental::{Memory, Recalled, MARGIN};
 use super::HarvestRequest;
@@ -63,11 +63,12 @@ const ACTIONS: [(&str, &str); 3] = [
 pub(crate) async fn fetch(
     client: &Client,
     request: &HarvestRequest,
-    subject: &Subject,
+    user_id: impl std::future::Future<Output = Option<u64>>,
     memory: &Memory,
     counter: &RequestCounter,
 ) -> SubjectEvents {
-    let Some(user_id) = subject.id else {
+    // The id, not the username: GitLab could read a dot in a name as a format extension.
+    let Some(user_id) = user_id.await else {
         return SubjectEvents::default();
     };
     let path = format!("users/{user_id}/events");

@@ -84,6 +84,21 @@ impl Memory {
         }
     }
 
+    /// Forgets what was recalled unless `keep`: entries of an owner not known yet are nobody's.
+    pub(crate) fn recalling(mut self, keep: bool) -> Memory {
+        if !keep {
+            self.recalled.clear();
+        }
+        self
+    }
+
+    /// Names the owner the kept streams are written for, once it is known.
+    pub(crate) fn set_owner(&mut self, owner: String) {
+        if let Some((_, scope)) = &mut self.run {
+            scope.owner = owner;
+        }
+    }
+
     /// What the cache held for `stream`, if anything usable.
     pub(crate) fn recall<T: DeserializeOwned>(&self, stream: &str) -> Option<Recalled<T>> {
         let entry = self.recalled.get(stream)?;

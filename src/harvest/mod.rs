@@ -220,27 +220,136 @@ async fn harvest_subject(
     cache: Option<&Arc<RunCache>>,
     progress: &Progress,
 ) -> Result<(Subject, Vec<(SourceOutcome, u64)>), HarvestError> {
-    let lookup = RequestCounter::default();
     let known = request
         .known
         .iter()
         .find(|s| s.username.eq_ignore_ascii_case(username) && s.id.is_some());
-    let subject = match known {
-        Some(subject) => subject.clone(),
-        None => find_user(client, username, gitlab_url, &lookup).await?,
+    if let Some(subject) = known {
+        let memory = subject_memory(cache, subject.id, &request.period);
+        let outcomes = harvest_sources(
+            client,
+            request,
+            subject,
+            std::future::ready(subject.id),
+            &memory,
+            shared,
+            progress,
+        )
+        .await;
+        // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
+        memory.save().await;
+        return Ok((subject.clone(), outcomes));
+    }
+    // The lists ask by username: only the events and the cache need the user's id (the cache
+    // keys a subject by id: a renamed account keeps its entries, a reused name gets none). So the
+    // lookup goes alongside the reads, with the id the cache remembers for the name, if any; a
+    // name it does not know (a first run, a renamed account) is read whole.
+    let lookup = RequestCounter::default();
+    let provisional = Subject {
+        username: username.to_string(),
+        name: None,
+        id: remembered_id(cache, &shared.memory, username),
     };
+    let mut memory = subject_memory(cache, provisional.id, &request.period);
+    let (found, outcomes) = {
+        // The events wait for the id; everything else starts now.
+        let (id_sender, id_receiver) = tokio::sync::oneshot::channel();
+        let find = async {
+            let found = find_user(client, username, gitlab_url, &lookup).await;
+            if let Some(id) = found.as_ref().ok().and_then(|s| s.id) {
+                let _ = id_sender.send(id);
+            }
+            found
+        };
+        let user_id = async { id_receiver.await.ok() };
+        let sources = harvest_sources(
+            client,
+            request,
+            &provisional,
+            user_id,
+            &memory,
+            shared,
+            progress,
+        );
+        // An unknown user stops the reads at once: nothing of theirs is worth waiting for.
+        tokio::pin!(find, sources);
+        tokio::select! {
+            found = &mut find => {
+                let found = found?;
+                (found, sources.await)
+            }
+            outcomes = &mut sources => (find.await?, outcomes),
+        }
+    };
+    let mut outcomes = if provisional.id.is_some() && provisional.id != found.id {
+        // The name now belongs to another account: the remembered entries were someone else's.
+        tracing::info!("@{username} is another account than last time: reading everything");
+        memory = subject_memory(cache, found.id, &request.period).recalling(false);
+        let user_id = std::future::ready(found.id);
+        harvest_sources(client, request, &found, user_id, &memory, shared, progress).await
+    } else {
+        outcomes
+    };
+    if let Some(id) = found.id {
+        memory.set_owner(format!("user:{id}"));
+        remember_id(&shared.memory, &found.username, id);
+    }
+    // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
+    memory.save().await;
+    // GitLab's spelling of the name, which may differ in case from the one asked for.
+    for (outcome, _) in &mut outcomes {
+        for item in &mut outcome.items {
+            item.subject.clone_from(&found.username);
+        }
+    }
+    // The user lookup serves every source; count it once, with the first.
+    if let Some((_, requests)) = outcomes.first_mut() {
+        *requests += lookup.get();
+    }
+    Ok((found, outcomes))
+}
+
+/// A subject's cache entries (`user:<id>`); an unknown id recalls nothing.
+fn subject_memory(cache: Option<&Arc<RunCache>>, id: Option<u64>, period: &Period) -> Memory {
+    let owner = id.map_or_else(|| "user:unknown".to_string(), |id| format!("user:{id}"));
+    Memory::load(cache, owner, period).recalling(id.is_some())
+}
+
+/// The cache's stream naming the account a username belonged to when last read.
+fn id_stream(username: &str) -> String {
+    format!("people/{}", username.to_ascii_lowercase())
+}
+
+fn remembered_id(cache: Option<&Arc<RunCache>>, shared: &Memory, username: &str) -> Option<u64> {
+    cache?;
+    shared
+        .recall::<u64>(&id_stream(username))
+        .and_then(|r| r.records.first().copied())
+}
+
+fn remember_id(shared: &Memory, username: &str, id: u64) {
+    let now = Utc::now();
+    shared.keep(&id_stream(username), now, now, &[id]);
+}
+
+/// Every source of one subject: phase one, what needs only the subject; phase two, what the
+/// events point at.
+async fn harvest_sources(
+    client: &Client,
+    request: &HarvestRequest,
+    subject: &Subject,
+    user_id: impl std::future::Future<Output = Option<u64>>,
+    memory: &Memory,
+    shared: &RunShared,
+    progress: &Progress,
+) -> Vec<(SourceOutcome, u64)> {
     let counters: [RequestCounter; 7] = Default::default();
     let [events_counter, mr_counter, review_counter, issue_counter, incident_counter, epic_counter, oncall_counter] =
         &counters;
     let bar = progress.subject(&subject.username);
-    // Keyed by user id: a renamed account keeps its entries, a reused name gets none.
-    let memory = match subject.id {
-        Some(id) => Memory::load(cache, format!("user:{id}"), &request.period),
-        None => Memory::default(),
-    };
-    let changes = changes::Changes::new(&memory, request, &shared.changed_work_refused);
+    let changes = changes::Changes::new(memory, request, &shared.changed_work_refused);
     let context = Context {
-        memory: &memory,
+        memory,
         shared,
         changes: &changes,
     };
@@ -260,9 +369,9 @@ async fn harvest_subject(
     // waits for the events, the longest read.
     let lists = async {
         let (authored, requested, involved) = tokio::join!(
-            merge_requests::harvest_authored(client, request, &subject, context, mr_counter, &bar),
-            reviews::fetch_requested(client, request, &subject, context, review_counter, &bar),
-            issues::fetch_involved(client, request, &subject, context, issue_counter, &bar),
+            merge_requests::harvest_authored(client, request, subject, context, mr_counter, &bar),
+            reviews::fetch_requested(client, request, subject, context, review_counter, &bar),
+            issues::fetch_involved(client, request, subject, context, issue_counter, &bar),
         );
         let projects = authored
             .items
@@ -274,7 +383,7 @@ async fn harvest_subject(
         let epics = epics::harvest_epics(
             client,
             request,
-            &subject,
+            subject,
             &groups,
             &memory,
             epic_counter,
@@ -300,12 +409,12 @@ async fn harvest_subject(
     );
     let (_, events, (authored, requested, involved, epics), shifts, _) = tokio::join!(
         check_visibility,
-        events::fetch(client, request, &subject, &memory, events_counter),
+        events::fetch(client, request, user_id, memory, events_counter),
         lists,
         oncall::harvest_shifts(
             client,
             request,
-            &subject,
+            subject,
             &shared.oncall,
             &shared.memory,
             oncall_counter,
@@ -333,7 +442,7 @@ async fn harvest_subject(
         reviews::complete(
             client,
             request,
-            &subject,
+            subject,
             requested,
             &events,
             context,
@@ -342,7 +451,7 @@ async fn harvest_subject(
         issues::complete(
             client,
             request,
-            &subject,
+            subject,
             involved,
             &events,
             context,
@@ -351,12 +460,10 @@ async fn harvest_subject(
         early_visibility,
     );
     bar.finish();
-    // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
-    memory.save().await;
 
     let mut outcomes = vec![
         // The user lookup serves every source; count it once, with the first.
-        (authored, mr_counter.get() + lookup.get()),
+        (authored, mr_counter.get()),
         (reviewed, review_counter.get()),
         (issues, issue_counter.get()),
         (incidents, incident_counter.get()),
@@ -366,7 +473,7 @@ async fn harvest_subject(
     let interviews = separate_interviews(&mut outcomes, &request.interview);
     outcomes.push((interviews, 0));
     outcomes.push((events_outcome(events, request), events_counter.get()));
-    Ok((subject, outcomes))
+    outcomes
 }
 
 /// Moves interview work out of the sources that found it into the `interviews` source, which is
