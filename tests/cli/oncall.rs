@@ -528,6 +528,8 @@ fn a_failing_server_fails_the_source_and_only_it() {
 // A year: fourteen windows, one request.
 
 const YEAR: [&str; 4] = ["--from", "2025-01-01", "--to", "2025-12-31"];
+/// [`YEAR`] with `-v`: the harvest logs its own complexity estimate of each request.
+const YEAR_VERBOSE: [&str; 5] = ["-v", "--from", "2025-01-01", "--to", "2025-12-31"];
 const YEAR_START: &str = "2025-01-01T00:00:00Z";
 const YEAR_END: &str = "2026-01-01T00:00:00Z";
 const WEEKLY: &str = "On-call: SRE / Weekly";
@@ -691,6 +693,30 @@ fn shapes(fake: &FakeGitlab) -> Vec<(usize, i64, i64, i64)> {
         .collect()
 }
 
+/// The harvest's own estimate of each OncallShifts request's complexity (logged at `-v`) is the
+/// fake GitLab's score of a request it received, one for one.
+fn assert_model_agrees(run: &Run, fake: &FakeGitlab) {
+    let mut estimates: Vec<u32> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("OncallShifts for "))
+        .map(|l| {
+            let (_, estimate) = l.rsplit_once("; complexity ").expect("an estimate");
+            let number = estimate.split(' ').next().unwrap_or("");
+            number.parse().unwrap_or_else(|_| panic!("{l}"))
+        })
+        .collect();
+    let mut scores: Vec<u32> = fake
+        .graphql_requests("OncallShifts")
+        .iter()
+        .map(score)
+        .collect();
+    assert!(!scores.is_empty());
+    estimates.sort_unstable();
+    scores.sort_unstable();
+    assert_eq!(estimates, scores, "{}", run.stderr);
+}
+
 /// Every on-call request is within GitLab's limit: none was refused.
 fn assert_none_refused(fake: &FakeGitlab) {
     for r in oncall_requests(fake) {
@@ -717,13 +743,22 @@ fn within_gitlabs_complexity_limit_a_year_is_one_request() {
     // rotations (GitLab scores 248), which hold this project's one schedule of two rotations.
     let env = TestEnv::new();
     let fake = FakeGitlab::start(year_dataset(), gitlabs_limit(GITLAB_COMPLEXITY_LIMIT));
-    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
-    run.success().stderr_lacks("oncall_shifts");
+    let config = config(&env, &[PRODUCTION], "");
+    let run = harvest_period(&env, &fake, &config, &YEAR_VERBOSE);
+    run.success();
     let snapshot = run.stdout_json();
     assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
     assert_read_whole(&snapshot, &fake);
     assert_eq!(shapes(&fake), vec![(14, 5, 5, 100)]);
     assert_none_refused(&fake);
+    assert_model_agrees(&run, &fake);
+    assert!(
+        run.stderr.contains(
+            "14 windows, 100 shifts, 5 schedules and 5 rotations a page; complexity 248 of 250"
+        ),
+        "{}",
+        run.stderr
+    );
     assert!(fake.graphql_requests("OncallRotationShifts").is_empty());
     assert_windows_cover(&fake, 0, YEAR_START, YEAR_END);
 }
@@ -752,8 +787,9 @@ fn lists_longer_than_the_probe_asked_for_are_asked_again_then_sized_to_fit() {
         year_dataset_after(0, 4),
         gitlabs_limit(GITLAB_COMPLEXITY_LIMIT),
     );
-    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
-    run.success().stderr_lacks("oncall_shifts");
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR_VERBOSE);
+    run.success();
+    assert_model_agrees(&run, &fake);
     let snapshot = run.stdout_json();
     assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
     assert_read_whole(&snapshot, &fake);
@@ -778,8 +814,9 @@ fn lists_longer_than_the_probe_asked_for_are_asked_again_then_sized_to_fit() {
         year_dataset_after(5, 0),
         gitlabs_limit(GITLAB_COMPLEXITY_LIMIT),
     );
-    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR_VERBOSE);
     run.success();
+    assert_model_agrees(&run, &fake);
     let snapshot = run.stdout_json();
     assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
     assert_read_whole(&snapshot, &fake);
@@ -797,8 +834,9 @@ fn a_lower_limit_is_read_from_gitlabs_refusal_and_every_shift_is_read() {
     // five windows fit a request: the other thirteen take three, together.
     let env = TestEnv::new();
     let fake = FakeGitlab::start(year_dataset(), gitlabs_limit(100));
-    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR_VERBOSE);
     run.success();
+    assert_model_agrees(&run, &fake);
     let snapshot = run.stdout_json();
     assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
     assert_read_whole(&snapshot, &fake);
