@@ -4,12 +4,16 @@
 //! GitLab answers shifts only for a window of at most one month, so the period is read in
 //! windows of [`WINDOW_DAYS`]; but one request may ask for many windows, each an aliased
 //! `shifts` field of its own (`queries/oncall_shifts.graphql`, [`SLOTS`] of them, each switched
-//! on or off by a variable), so a year is one request per project. A longer period, or windows
-//! left over after the cache, take a request per [`SLOTS`] windows: the first alone, as the
-//! probe (its answer says whether the instance offers schedules at all — a Community Edition
-//! server rejects the field —, whether the project is visible and whether it has any schedule),
-//! the others then together. When GitLab finds the query too complex, fewer windows go in a
-//! request, down to one, and then smaller pages of shifts. A rotation with more shifts in a
+//! on or off by a variable). Every request is sized by GitLab's complexity arithmetic
+//! ([`sizing`]) to stay within its limit: the first request for a project, the probe, carries
+//! as many windows as fit at list pages small enough (a year at pages of five schedules and
+//! five rotations); its answer says whether the instance offers schedules at all (a Community
+//! Edition server rejects the field), whether the project is visible, and how many schedules and
+//! rotations it has. A probe whose pages were too small for the lists is asked again with pages
+//! of 100; the windows left over then go together, at pages that hold the lists, as many to a
+//! request as fit. Should GitLab still find a request too complex (a lower limit), its refusal
+//! names its score and limit, and the request is sized down to that; without those numbers it
+//! is halved, down to one window, then smaller pages of shifts. A rotation with more shifts in a
 //! window than a page holds is continued on its own (`OncallRotationShifts`).
 //!
 //! A shift overlapping two windows comes back in both, unclipped, so shifts are deduplicated by
@@ -35,6 +39,9 @@ use super::incremental::{Memory, MARGIN};
 use super::paging::{paginate, Page};
 use super::shared::OncePerRun;
 use super::{combine, HarvestRequest, SourceOutcome};
+use sizing::{ListPages, Plan, Shape, LIST_LIMIT};
+
+mod sizing;
 
 /// Each on-call project's shifts in the period's windows, read once per run: a rotation's
 /// shifts are the same whoever asks.
@@ -49,12 +56,6 @@ const SOURCE: &str = "oncall_shifts";
 /// before 31 July. Four weeks lie within one month of any date, in any zone, so a quarter is four
 /// windows instead of three, and never a rejected one.
 pub(crate) const WINDOW_DAYS: i64 = 28;
-
-/// Smallest shift page tried when GitLab finds the query too complex.
-const MIN_PAGE_SIZE: i64 = 10;
-
-/// Schedules and rotations read per project and schedule (GitLab's largest page).
-const LIST_LIMIT: usize = 100;
 
 pub(crate) const NOT_OFFERED: &str =
     "on-call schedules need GitLab Premium or Ultimate; this instance does not offer them";
@@ -314,8 +315,8 @@ pub(crate) fn refusal(error: &GitlabError, project: &str) -> Option<Refusal> {
 }
 
 /// A project's shifts in `windows`. Windows that had ended before a cached read are history and
-/// come from the cache. The others are read [`SLOTS`] to a request: the first request doubles as
-/// the probe of the project, the rest go out together, shaped as GitLab accepted the probe.
+/// come from the cache. The others are read in requests sized to GitLab's complexity limit: the
+/// first is the probe of the project; the rest go out together, sized by what it found.
 async fn read_project(
     client: &Client,
     project: &str,
@@ -339,11 +340,7 @@ async fn read_project(
             error: None,
         };
     }
-    let shape = Shape {
-        slots: SLOTS,
-        first: page_size,
-    };
-    let probe = match read_batch(client, project, &to_read, shape, counter).await {
+    let probe = match read_batch(client, project, &to_read, Plan::new(page_size), counter).await {
         Ok(read) => read,
         Err(error) => {
             return match refusal(&error, project) {
@@ -367,11 +364,12 @@ async fn read_project(
         ));
     }
     let private = probe.private;
-    let shape = probe.shape;
+    let plan = probe.plan;
     let rest = &to_read[probe.windows.len()..];
+    let per_request = plan.shape(rest.len()).slots;
     let others = join_all(
-        rest.chunks(shape.slots)
-            .map(|chunk| read_windows(client, project, chunk, shape, counter)),
+        rest.chunks(per_request)
+            .map(|chunk| read_windows(client, project, chunk, plan, counter)),
     )
     .await;
     let mut shifts = Vec::new();
@@ -423,38 +421,11 @@ fn window_stream(project: &str, window: &Window) -> String {
 
 /// Windows one OncallShifts request reads at most: the slots of `queries/oncall_shifts.graphql`.
 /// Fourteen windows of [`WINDOW_DAYS`] are 392 days, so a year (365 or 366 days: 14 windows,
-/// the last a day or two long) is one request, and so is any shorter period. More slots would
-/// lengthen the query text (GitLab takes at most 10,000 characters) for periods longer than
-/// anyone reviews; fewer would make a year two requests.
+/// the last a day or two long) can be one request, and so can any shorter period (GitLab's
+/// complexity limit admits that for a project of a few schedules and rotations: [`sizing`]).
+/// More slots would lengthen the query text (GitLab takes at most 10,000 characters) for periods
+/// longer than anyone reviews; fewer would make a year two requests.
 pub(crate) const SLOTS: usize = 14;
-
-/// How a request asks: windows per request and shifts per page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Shape {
-    slots: usize,
-    first: i64,
-}
-
-impl Shape {
-    /// The next thing to try when GitLab finds the query too complex: half the windows (down to
-    /// one; every window a request carries multiplies its cost), then half the page (down to
-    /// [`MIN_PAGE_SIZE`]); `None` when neither can shrink.
-    fn smaller(self) -> Option<Shape> {
-        if self.slots > 1 {
-            Some(Shape {
-                slots: self.slots / 2,
-                ..self
-            })
-        } else if self.first > MIN_PAGE_SIZE {
-            Some(Shape {
-                first: (self.first / 2).max(MIN_PAGE_SIZE),
-                ..self
-            })
-        } else {
-            None
-        }
-    }
-}
 
 /// What one OncallShifts request (and its rotations' later pages) brought.
 #[derive(Debug)]
@@ -464,12 +435,12 @@ struct BatchRead {
     schedules: usize,
     /// The project is private.
     private: bool,
-    /// The shape GitLab accepted.
-    shape: Shape,
-    /// The windows asked, in order: the first `shape.slots` of those offered.
+    /// How the project's later requests are sized, after this one.
+    plan: Plan,
+    /// The windows asked, in order: the first of those offered.
     windows: Vec<WindowRead>,
-    /// Schedules or rotations beyond the first page, which were not read: no window of the
-    /// request is complete.
+    /// Schedules or rotations beyond GitLab's largest page, which were not read: no window of
+    /// the request is complete.
     truncated: Option<GitlabError>,
 }
 
@@ -482,22 +453,22 @@ struct WindowRead {
     error: Option<GitlabError>,
 }
 
-/// `windows` in as few requests as GitLab accepts, one after another: one request, unless
-/// GitLab finds `shape` too complex. Stops at the first failure.
+/// `windows` in requests sized by `plan`, one after another: one request, unless GitLab finds
+/// it too complex after all. Stops at the first failure.
 async fn read_windows(
     client: &Client,
     project: &str,
     windows: &[Window],
-    mut shape: Shape,
+    mut plan: Plan,
     counter: &RequestCounter,
 ) -> Vec<Result<BatchRead, GitlabError>> {
     let mut reads = Vec::new();
     let mut left = windows;
     while !left.is_empty() {
-        match read_batch(client, project, left, shape, counter).await {
+        match read_batch(client, project, left, plan, counter).await {
             Ok(read) => {
                 left = &left[read.windows.len()..];
-                shape = read.shape;
+                plan = read.plan;
                 reads.push(Ok(read));
             }
             Err(error) => {
@@ -509,44 +480,71 @@ async fn read_windows(
     reads
 }
 
-/// One OncallShifts request for the first windows of `windows` (not empty), as many as `shape`
-/// allows, asked again with fewer windows, then smaller pages, while GitLab finds the query too
-/// complex; then the later pages of every rotation with more shifts in a window than one page.
+/// One OncallShifts request for the first windows of `windows` (not empty), as many as `plan`
+/// fits in GitLab's complexity limit; asked again with pages for every schedule and rotation
+/// when the project's lists were longer than the pages asked, and sized down while GitLab finds
+/// it too complex; then the later pages of every rotation with more shifts in a window than one
+/// page.
 async fn read_batch(
     client: &Client,
     project: &str,
     windows: &[Window],
-    shape: Shape,
+    mut plan: Plan,
     counter: &RequestCounter,
 ) -> Result<BatchRead, GitlabError> {
-    // Halving slots that would be left unused anyway saves nothing.
-    let mut shape = Shape {
-        slots: shape.slots.min(windows.len()),
-        ..shape
-    };
-    let data = loop {
+    let mut shape = plan.shape(windows.len());
+    let answer = loop {
         let batch = &windows[..shape.slots];
+        tracing::debug!(
+            "OncallShifts for {project}: {} windows, {} shifts, {} schedules and {} rotations a page; complexity {} of {}",
+            shape.slots,
+            shape.first,
+            shape.lists.schedules,
+            shape.lists.rotations,
+            shape.complexity(),
+            plan.budget
+        );
         let error = match client
-            .graphql::<OncallShifts>(variables(project, batch, shape.first), counter)
+            .graphql::<OncallShifts>(variables(project, batch, shape), counter)
             .await
         {
-            Ok(data) => break data,
+            Ok(data) => {
+                let answer = batch_answer(data, shape.slots, shape.lists);
+                if !answer.found {
+                    break answer;
+                }
+                plan.lists = Some(answer.lists);
+                if !answer.short {
+                    break answer;
+                }
+                // Its windows are missing the schedules or rotations past the pages.
+                shape = plan.shape(windows.len());
+                tracing::info!(
+                    "{project} has more on-call schedules or rotations than the first request asked for; asking again for {} schedules and {} rotations a page",
+                    shape.lists.schedules,
+                    shape.lists.rotations
+                );
+                continue;
+            }
             Err(error) => error,
         };
-        match (&error, shape.smaller()) {
-            (GitlabError::TooComplex { .. }, Some(smaller)) => {
-                shape = smaller;
-                tracing::info!(
-                    "GitLab found the on-call query too complex; retrying with {} windows per request and pages of {}",
-                    shape.slots,
-                    shape.first
-                );
+        let next = match &error {
+            GitlabError::TooComplex { message, .. } => {
+                plan.after_refusal(shape, windows.len(), message)
             }
-            _ => return Err(error),
-        }
+            _ => None,
+        };
+        let Some(next) = next else {
+            return Err(error);
+        };
+        shape = next;
+        tracing::info!(
+            "GitLab found the on-call query too complex; retrying with {} windows per request and pages of {}",
+            shape.slots,
+            shape.first
+        );
     };
     let batch = &windows[..shape.slots];
-    let answer = batch_answer(data, batch.len());
     let reads = join_all(
         batch
             .iter()
@@ -574,7 +572,7 @@ async fn read_batch(
         found: answer.found,
         schedules: answer.schedules,
         private: answer.private,
-        shape,
+        plan,
         windows: reads,
         truncated: answer.truncated.map(|messages| GitlabError::GraphQl {
             operation: "OncallShifts".into(),
@@ -583,9 +581,9 @@ async fn read_batch(
     })
 }
 
-/// The variables of one OncallShifts request for `batch` (1 to [`SLOTS`] windows): slot K
-/// reads window K; unused slots repeat the first window, switched off.
-fn variables(project: &str, batch: &[Window], first: i64) -> oncall_shifts::Variables {
+/// The variables of one OncallShifts request for `batch` (1 to [`SLOTS`] windows) as `shape`
+/// asks: slot K reads window K; unused slots repeat the first window, switched off.
+fn variables(project: &str, batch: &[Window], shape: Shape) -> oncall_shifts::Variables {
     let slot = |k: usize| {
         let window = batch.get(k).unwrap_or(&batch[0]);
         (window.start, window.end, k < batch.len())
@@ -593,7 +591,9 @@ fn variables(project: &str, batch: &[Window], first: i64) -> oncall_shifts::Vari
     let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13] = std::array::from_fn(slot);
     oncall_shifts::Variables {
         full_path: project.to_string(),
-        first,
+        schedules: shape.lists.schedules,
+        rotations: shape.lists.rotations,
+        first: shape.first,
         start0: s0.0,
         end0: s0.1,
         with0: s0.2,
@@ -700,16 +700,22 @@ fn records(rotation: &Rotation, shifts: Vec<Shift>) -> Vec<ShiftRecord> {
 }
 
 /// What one OncallShifts answer says about a project.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct BatchAnswer {
     /// False when GitLab answered `project: null`: no such project, or not visible.
     pub found: bool,
     /// The project is private.
     pub private: bool,
     pub schedules: usize,
+    /// Pages that hold every schedule and every schedule's rotations, as far as the answer
+    /// shows: as many as it holds, or GitLab's largest page where a list went on.
+    pub lists: ListPages,
+    /// A list went on past a page smaller than GitLab's largest: the windows lack the rest, and
+    /// are to be asked again with pages of `lists`.
+    pub short: bool,
     /// One per window asked, in slot order.
     pub windows: Vec<SlotAnswer>,
-    /// Schedules or rotations beyond the first page, which were not read.
+    /// Schedules or rotations beyond GitLab's largest page, which were not read.
     pub truncated: Option<String>,
 }
 
@@ -721,11 +727,21 @@ pub(crate) struct SlotAnswer {
     pub continued: Vec<(Rotation, String)>,
 }
 
-/// An OncallShifts answer whose first `slots` slots were switched on.
-pub(crate) fn batch_answer(data: oncall_shifts::ResponseData, slots: usize) -> BatchAnswer {
+/// An OncallShifts answer whose first `slots` slots were switched on, asked with list pages
+/// `asked`.
+pub(crate) fn batch_answer(
+    data: oncall_shifts::ResponseData,
+    slots: usize,
+    asked: ListPages,
+) -> BatchAnswer {
     let mut answer = BatchAnswer {
+        found: false,
+        private: false,
+        schedules: 0,
+        lists: ListPages::new(1, 1),
+        short: false,
         windows: (0..slots).map(|_| SlotAnswer::default()).collect(),
-        ..BatchAnswer::default()
+        truncated: None,
     };
     let Some(project) = data.project else {
         return answer;
@@ -737,21 +753,31 @@ pub(crate) fn batch_answer(data: oncall_shifts::ResponseData, slots: usize) -> B
         return answer;
     };
     let mut truncated = Vec::new();
-    if schedules.page_info.has_next_page {
+    let more_schedules = schedules.page_info.has_next_page;
+    if more_schedules && asked.schedules >= LIST_LIMIT {
         truncated.push(format!(
             "{} has more than {LIST_LIMIT} on-call schedules; only the first {LIST_LIMIT} were read",
             project.full_path
         ));
     }
-    for schedule in schedules.nodes.into_iter().flatten().flatten() {
+    let schedules = schedules.nodes.unwrap_or_default();
+    let mut more_rotations = false;
+    let mut most_rotations = 1;
+    answer.lists.schedules = (schedules.len() as i64).max(1);
+    for schedule in schedules.into_iter().flatten() {
         answer.schedules += 1;
         if schedule.rotations.page_info.has_next_page {
-            truncated.push(format!(
-                "schedule {:?} of {} has more than {LIST_LIMIT} rotations; only the first {LIST_LIMIT} were read",
-                schedule.name, project.full_path
-            ));
+            more_rotations = true;
+            if asked.rotations >= LIST_LIMIT {
+                truncated.push(format!(
+                    "schedule {:?} of {} has more than {LIST_LIMIT} rotations; only the first {LIST_LIMIT} were read",
+                    schedule.name, project.full_path
+                ));
+            }
         }
-        for rotation in schedule.rotations.nodes.into_iter().flatten().flatten() {
+        let rotations = schedule.rotations.nodes.unwrap_or_default();
+        most_rotations = most_rotations.max(rotations.len() as i64);
+        for rotation in rotations.into_iter().flatten() {
             let place = Rotation {
                 project: project.full_path.clone(),
                 private,
@@ -789,7 +815,22 @@ pub(crate) fn batch_answer(data: oncall_shifts::ResponseData, slots: usize) -> B
             }
         }
     }
-    if !truncated.is_empty() {
+    // The schedules past the page may have any number of rotations.
+    answer.lists = ListPages::new(
+        if more_schedules {
+            LIST_LIMIT
+        } else {
+            answer.lists.schedules
+        },
+        if more_schedules || more_rotations {
+            LIST_LIMIT
+        } else {
+            most_rotations
+        },
+    );
+    answer.short = (more_schedules && asked.schedules < LIST_LIMIT)
+        || (more_rotations && asked.rotations < LIST_LIMIT);
+    if !truncated.is_empty() && !answer.short {
         answer.truncated = Some(truncated.join("; "));
     }
     answer
@@ -1123,7 +1164,7 @@ mod tests {
             },
         }))
         .unwrap();
-        let answer = batch_answer(data, 2);
+        let answer = batch_answer(data, 2, ListPages::new(1, 2));
         assert!(answer.found);
         assert!(answer.private);
         assert_eq!(answer.schedules, 1);
@@ -1155,10 +1196,16 @@ mod tests {
             .collect();
         assert_eq!(continued, vec![("APAC", "a9")], "each window goes on alone");
         assert!(answer.truncated.is_none());
+        assert_eq!(
+            answer.lists,
+            ListPages::new(1, 2),
+            "one schedule of two rotations"
+        );
+        assert!(!answer.short);
 
         let missing: oncall_shifts::ResponseData =
             serde_json::from_value(json!({"project": null})).unwrap();
-        let answer = batch_answer(missing, 3);
+        let answer = batch_answer(missing, 3, ListPages::LARGEST);
         assert!(!answer.found && answer.schedules == 0);
         assert_eq!(answer.windows.len(), 3);
         assert!(answer.windows.iter().all(|w| w.shifts.is_empty()));
@@ -1177,11 +1224,75 @@ mod tests {
             },
         }))
         .unwrap();
-        let truncated = batch_answer(data, 1).truncated.unwrap();
+        let truncated = batch_answer(data, 1, ListPages::LARGEST).truncated.unwrap();
         assert!(
             truncated.contains("more than 100 on-call schedules"),
             "{truncated}"
         );
+    }
+
+    /// An answer with `schedules` schedules of `rotations` rotations each, saying whether more
+    /// schedules, and more rotations in each, follow.
+    fn lists_answer(
+        schedules: usize,
+        more_schedules: bool,
+        rotations: usize,
+        more_rotations: bool,
+    ) -> oncall_shifts::ResponseData {
+        let schedule = |s: usize| {
+            let nodes: Vec<serde_json::Value> = (0..rotations)
+                .map(|r| json!({"id": format!("gid://gitlab/IncidentManagement::OncallRotation/{s}{r}"), "name": "R"}))
+                .collect();
+            json!({
+                "iid": s.to_string(),
+                "name": format!("S{s}"),
+                "rotations": {
+                    "pageInfo": {"hasNextPage": more_rotations, "endCursor": "r"},
+                    "nodes": nodes,
+                },
+            })
+        };
+        let nodes: Vec<serde_json::Value> = (0..schedules).map(schedule).collect();
+        serde_json::from_value(json!({
+            "project": {
+                "fullPath": "g/p",
+                "visibility": "public",
+                "incidentManagementOncallSchedules": {
+                    "pageInfo": {"hasNextPage": more_schedules, "endCursor": "s"},
+                    "nodes": nodes,
+                },
+            },
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn lists_longer_than_the_pages_asked_are_asked_again_not_reported() {
+        let probe = ListPages::new(4, 4);
+        // Everything on the pages: their lengths are the pages to ask with.
+        let whole = batch_answer(lists_answer(2, false, 3, false), 1, probe);
+        assert_eq!((whole.lists, whole.short), (ListPages::new(2, 3), false));
+        assert!(whole.truncated.is_none());
+        // More rotations in a schedule: the schedules are known, the rotations are not.
+        let rotations = batch_answer(lists_answer(2, false, 4, true), 1, probe);
+        assert_eq!(
+            (rotations.lists, rotations.short),
+            (ListPages::new(2, 100), true)
+        );
+        assert!(rotations.truncated.is_none(), "{:?}", rotations.truncated);
+        // More schedules: neither is known (the others may have any number of rotations).
+        let schedules = batch_answer(lists_answer(4, true, 1, false), 1, probe);
+        assert_eq!(
+            (schedules.lists, schedules.short),
+            (ListPages::LARGEST, true)
+        );
+        assert!(schedules.truncated.is_none());
+        // Past GitLab's largest page: reported, not asked again.
+        let asked = ListPages::new(3, 100);
+        let beyond = batch_answer(lists_answer(3, false, 100, true), 1, asked);
+        assert!(!beyond.short);
+        let truncated = beyond.truncated.unwrap();
+        assert!(truncated.contains("more than 100 rotations"), "{truncated}");
     }
 
     #[test]
@@ -1195,9 +1306,18 @@ mod tests {
         }
         let (from, to) = q3();
         let quarter = windows(from, to);
-        let vars = serde_json::to_value(variables("g/p", &quarter, 50)).unwrap();
+        let shape = Shape {
+            slots: quarter.len(),
+            first: 50,
+            lists: ListPages::new(3, 7),
+        };
+        let vars = serde_json::to_value(variables("g/p", &quarter, shape)).unwrap();
         assert_eq!(vars["fullPath"], "g/p");
         assert_eq!(vars["first"], 50);
+        assert_eq!(
+            (&vars["schedules"], &vars["rotations"]),
+            (&json!(3), &json!(7))
+        );
         for k in 0..SLOTS {
             let window = quarter.get(k).unwrap_or(&quarter[0]);
             assert_eq!(vars[format!("with{k}")], k < quarter.len(), "slot {k}");
@@ -1206,36 +1326,6 @@ mod tests {
             assert_eq!((start, end), (window.start, window.end), "slot {k}");
         }
         assert!(vars.get(format!("with{SLOTS}")).is_none());
-    }
-
-    #[test]
-    fn too_complex_halves_the_windows_then_the_page() {
-        let mut shape = Shape {
-            slots: SLOTS,
-            first: 100,
-        };
-        let mut tried = vec![(shape.slots, shape.first)];
-        while let Some(smaller) = shape.smaller() {
-            shape = smaller;
-            tried.push((shape.slots, shape.first));
-        }
-        assert_eq!(
-            tried,
-            vec![
-                (14, 100),
-                (7, 100),
-                (3, 100),
-                (1, 100),
-                (1, 50),
-                (1, 25),
-                (1, 12),
-                (1, 10)
-            ]
-        );
-        // A page already smaller than the floor is left alone.
-        let small = Shape { slots: 2, first: 4 };
-        assert_eq!(small.smaller(), Some(Shape { slots: 1, first: 4 }));
-        assert_eq!(Shape { slots: 1, first: 4 }.smaller(), None);
     }
 
     #[test]

@@ -46,6 +46,7 @@ mod oncall;
 mod project_issues;
 
 pub use chaos::{Chaos, ChaosFault, PagingFault};
+use complexity::included;
 pub use complexity::{complexity_score, GITLAB_COMPLEXITY_LIMIT};
 pub use epics::{Epic, EpicEdition, GroupAccess};
 pub use incidents::TimelineEvent;
@@ -2007,32 +2008,6 @@ impl Selecting<'_, '_> {
     fn wanted(&self, directives: &[graphql_parser::query::Directive<'_, String>]) -> bool {
         included(directives, self.variables)
     }
-}
-
-/// `@include(if:)` and `@skip(if:)`, with a literal or a variable, as GraphQL executes them.
-fn included(
-    directives: &[graphql_parser::query::Directive<'_, String>],
-    variables: &Value,
-) -> bool {
-    use graphql_parser::query as q;
-    directives.iter().all(|d| {
-        let condition = d
-            .arguments
-            .iter()
-            .find(|(name, _)| name == "if")
-            .map(|(_, v)| match v {
-                q::Value::Boolean(b) => *b,
-                q::Value::Variable(name) => {
-                    variables.get(name).and_then(Value::as_bool) == Some(true)
-                }
-                _ => false,
-            });
-        match (d.name.as_str(), condition) {
-            ("include", Some(c)) => c,
-            ("skip", Some(c)) => !c,
-            _ => true,
-        }
-    })
 }
 
 fn project(

@@ -648,7 +648,17 @@ async fn graphql_answers_only_what_the_document_selects() {
 /// `OncallShifts` variables with the windows in `on` switched on (slot K = window K) and the
 /// other slots repeating the first window, switched off, as the client sends them.
 fn oncall_vars(on: &[(&str, &str)], first: u64) -> Value {
-    let mut vars = json!({"fullPath": "acme/ops", "first": first});
+    oncall_vars_paged(on, first, 100, 100)
+}
+
+/// [`oncall_vars`] with pages of `schedules` schedules and `rotations` rotations.
+fn oncall_vars_paged(on: &[(&str, &str)], first: u64, schedules: u64, rotations: u64) -> Value {
+    let mut vars = json!({
+        "fullPath": "acme/ops",
+        "first": first,
+        "schedules": schedules,
+        "rotations": rotations,
+    });
     for k in 0..14 {
         let (start, end) = on.get(k).unwrap_or(&on[0]);
         vars[format!("start{k}")] = json!(start);
@@ -732,6 +742,68 @@ async fn oncall_windows_are_answered_slot_by_slot() {
 }
 
 #[tokio::test]
+async fn oncall_schedules_and_rotations_come_a_page_at_a_time() {
+    use crate::fake_gitlab::{Dataset, OncallRotation, OncallSchedule};
+    let schedule = |iid: u64, rotations: u64| {
+        (0..rotations).fold(
+            OncallSchedule::new(901, iid, &format!("S{iid}")),
+            |schedule, r| schedule.rotation(OncallRotation::new(iid * 10 + r, &format!("R{r}"))),
+        )
+    };
+    let data = Dataset::new()
+        .project(901, "acme/ops", "private")
+        .oncall_schedule(schedule(1, 1))
+        .oncall_schedule(schedule(2, 3))
+        .oncall_schedule(schedule(3, 2));
+    let fake = FakeGitlab::start(data, Faults::default());
+    let window = [("2026-07-01T00:00:00Z", "2026-07-29T00:00:00Z")];
+    let served = &fake;
+    let lists = |schedules: u64, rotations: u64| async move {
+        let vars = oncall_vars_paged(&window, 100, schedules, rotations);
+        let body = graphql(served, "OncallShifts", vars, TOKEN).await.json();
+        let list = body["data"]["project"]["incidentManagementOncallSchedules"].clone();
+        assert!(list.is_object(), "{body}");
+        let seen: Vec<(String, usize, bool)> = list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["rotations"]["nodes"].as_array().unwrap().len(),
+                    s["rotations"]["pageInfo"]["hasNextPage"] == true,
+                )
+            })
+            .collect();
+        (seen, list["pageInfo"]["hasNextPage"] == true)
+    };
+    let s = |name: &str, rotations: usize, more: bool| (name.to_string(), rotations, more);
+    assert_eq!(
+        lists(2, 2).await,
+        (vec![s("S1", 1, false), s("S2", 2, true)], true)
+    );
+    assert_eq!(
+        lists(3, 3).await,
+        (
+            vec![s("S1", 1, false), s("S2", 3, false), s("S3", 2, false)],
+            false
+        )
+    );
+    assert_eq!(
+        lists(500, 500).await,
+        lists(100, 100).await,
+        "at most 100 a page"
+    );
+    let mut missing = oncall_vars(&window, 100);
+    missing.as_object_mut().unwrap().remove("rotations");
+    let body = graphql(&fake, "OncallShifts", missing, TOKEN).await.json();
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Variable $rotations of type Int! was provided invalid value"
+    );
+}
+
+#[tokio::test]
 async fn complexity_is_scored_as_gitlab_scores_it() {
     use crate::fake_gitlab::{complexity_score, GITLAB_COMPLEXITY_LIMIT};
     let query = document("OncallShifts");
@@ -752,6 +824,20 @@ async fn complexity_is_scored_as_gitlab_scores_it() {
     assert_eq!(score(1, 50), 93, "12.5 rounds down to 12, × 4, + 45");
     assert!(score(3, 100) <= GITLAB_COMPLEXITY_LIMIT);
     assert!(score(4, 100) > GITLAB_COMPLEXITY_LIMIT);
+    // Smaller list pages: the lists' multipliers shrink towards 1.
+    let paged = |windows: usize, schedules: u64, rotations: u64| {
+        complexity_score(
+            &query,
+            Some("OncallShifts"),
+            &oncall_vars_paged(&vec![window; windows], 100, schedules, rotations),
+        )
+        .unwrap()
+    };
+    // 14 windows of 15: rotations (7 + 210) × 1.02 → 221; schedules (7 + 221) × 1.01 → 230; + 3.
+    assert_eq!(paged(14, 1, 2), 233);
+    assert_eq!(paged(14, 5, 5), 248);
+    assert_eq!(paged(14, 6, 6), 254);
+    assert_eq!(paged(3, 100, 100), score(3, 100));
 
     let limited = FakeGitlab::start(
         scenario::team(),

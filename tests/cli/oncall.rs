@@ -1,8 +1,9 @@
 //! The `oncall_shifts` source end to end: the subject's shifts from the schedules of the
 //! configured projects, clipped to the period, each once, read in windows GitLab accepts, many
-//! windows to a request (a year in one); fewer windows, then smaller pages, when GitLab finds
-//! the query too complex; re-runs that ask only for the windows the cache lacks; and the honest
-//! degradations (Community Edition, an unknown project, nothing configured, a failing server).
+//! windows to a request, sized to GitLab's complexity limit (a year in one); lists longer than
+//! the first request asked for; a lower limit read from GitLab's refusal; re-runs that ask only
+//! for the windows the cache lacks; and the honest degradations (Community Edition, an unknown
+//! project, nothing configured, a failing server).
 
 use std::collections::BTreeSet;
 
@@ -10,8 +11,8 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::fake_gitlab::{
-    at, oncall_window_accepted, Dataset, FakeGitlab, Faults, GraphqlFault, OncallRotation,
-    OncallSchedule, RecordedRequest, GITLAB_COMPLEXITY_LIMIT,
+    at, complexity_score, oncall_window_accepted, Dataset, FakeGitlab, Faults, GraphqlFault,
+    OncallRotation, OncallSchedule, RecordedRequest, GITLAB_COMPLEXITY_LIMIT,
 };
 use crate::support::*;
 
@@ -527,6 +528,8 @@ fn a_failing_server_fails_the_source_and_only_it() {
 // A year: fourteen windows, one request.
 
 const YEAR: [&str; 4] = ["--from", "2025-01-01", "--to", "2025-12-31"];
+/// [`YEAR`] with `-v`: the harvest logs its own complexity estimate of each request.
+const YEAR_VERBOSE: [&str; 5] = ["-v", "--from", "2025-01-01", "--to", "2025-12-31"];
 const YEAR_START: &str = "2025-01-01T00:00:00Z";
 const YEAR_END: &str = "2026-01-01T00:00:00Z";
 const WEEKLY: &str = "On-call: SRE / Weekly";
@@ -543,6 +546,12 @@ fn stamp(t: DateTime<Utc>) -> String {
 /// fourth Tuesday night lies across two windows: a window holds five of Alice's shifts, six
 /// where she covered a day.
 fn year_dataset() -> Dataset {
+    year_dataset_after(0, 0)
+}
+
+/// [`year_dataset`] with `schedules` schedules before SRE, and `rotations` rotations in SRE
+/// before Alice's and Bob's, all without shifts: lists longer than the first request asks for.
+fn year_dataset_after(schedules: u64, rotations: u64) -> Dataset {
     let first = at("2024-12-31T20:00:00Z");
     let mut weekly = OncallRotation::new(WEEKLY_ID, "Weekly");
     let mut backup = OncallRotation::new(42, "Backup");
@@ -564,15 +573,22 @@ fn year_dataset() -> Dataset {
         .shift("alice", "2025-03-03T08:00:00Z", "2025-03-03T16:00:00Z")
         .shift("alice", "2025-08-20T08:00:00Z", "2025-08-20T16:00:00Z")
         .shift("alice", "2025-12-31T20:00:00Z", "2026-01-01T04:00:00Z");
-    Dataset::new()
+    let mut sre = OncallSchedule::new(PRODUCTION_ID, schedules + 1, "SRE");
+    for r in 0..rotations {
+        sre = sre.rotation(OncallRotation::new(100 + r, &format!("Spare {r}")));
+    }
+    let mut data = Dataset::new()
         .user(101, "alice", "Alice Liddell")
         .user(103, "bob", "Bob Builder")
-        .project(PRODUCTION_ID, PRODUCTION, "public")
-        .oncall_schedule(
-            OncallSchedule::new(PRODUCTION_ID, 1, "SRE")
-                .rotation(weekly)
-                .rotation(backup),
-        )
+        .project(PRODUCTION_ID, PRODUCTION, "public");
+    for s in 0..schedules {
+        data = data.oncall_schedule(OncallSchedule::new(
+            PRODUCTION_ID,
+            s + 1,
+            &format!("Team {s}"),
+        ));
+    }
+    data.oncall_schedule(sre.rotation(weekly).rotation(backup))
 }
 
 /// `(title, starts_at, ends_at, duration_hours, id)` of Alice's 56 shifts in 2025.
@@ -651,75 +667,231 @@ fn a_year_of_shifts_is_one_request() {
     assert_windows_cover(&fake, 0, YEAR_START, YEAR_END);
 }
 
-#[test]
-fn gitlabs_complexity_limit_halves_the_windows_and_every_shift_is_read() {
-    // GitLab scores fourteen windows at pages of 100 at 885 (45 + 60 a window), seven at 465,
-    // three at 225: within its limit of 250. The probe finds that out; the other eleven
-    // windows then go three to a request, together.
-    let env = TestEnv::new();
-    let faults = Faults {
-        graphql: Some(GraphqlFault::ComplexityLimit {
-            limit: GITLAB_COMPLEXITY_LIMIT,
-        }),
+/// GitLab's score of a recorded request, by the fake's scorer: GitLab refuses it when over its
+/// limit.
+fn score(request: &RecordedRequest) -> u32 {
+    let body: Value = serde_json::from_str(&request.body).expect("a JSON body");
+    let query = body["query"].as_str().expect("a query");
+    let vars = request.variables().expect("variables");
+    complexity_score(query, request.operation.as_deref(), &vars).expect("a scored query")
+}
+
+/// `(windows, schedules, rotations, shifts)` a page of each OncallShifts request, in order.
+fn shapes(fake: &FakeGitlab) -> Vec<(usize, i64, i64, i64)> {
+    fake.graphql_requests("OncallShifts")
+        .iter()
+        .map(|r| {
+            let vars = r.variables().unwrap();
+            let int = |name: &str| vars[name].as_i64().unwrap_or_else(|| panic!("{name}"));
+            (
+                windows_of(r).len(),
+                int("schedules"),
+                int("rotations"),
+                int("first"),
+            )
+        })
+        .collect()
+}
+
+/// The harvest's own estimate of each OncallShifts request's complexity (logged at `-v`) is the
+/// fake GitLab's score of a request it received, one for one.
+fn assert_model_agrees(run: &Run, fake: &FakeGitlab) {
+    let mut estimates: Vec<u32> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("OncallShifts for "))
+        .map(|l| {
+            let (_, estimate) = l.rsplit_once("; complexity ").expect("an estimate");
+            let number = estimate.split(' ').next().unwrap_or("");
+            number.parse().unwrap_or_else(|_| panic!("{l}"))
+        })
+        .collect();
+    let mut scores: Vec<u32> = fake
+        .graphql_requests("OncallShifts")
+        .iter()
+        .map(score)
+        .collect();
+    assert!(!scores.is_empty());
+    estimates.sort_unstable();
+    scores.sort_unstable();
+    assert_eq!(estimates, scores, "{}", run.stderr);
+}
+
+/// Every on-call request is within GitLab's limit: none was refused.
+fn assert_none_refused(fake: &FakeGitlab) {
+    for r in oncall_requests(fake) {
+        let score = score(&r);
+        assert!(
+            score <= GITLAB_COMPLEXITY_LIMIT,
+            "{:?} scores {score}: refused",
+            r.operation
+        );
+    }
+}
+
+fn gitlabs_limit(limit: u32) -> Faults {
+    Faults {
+        graphql: Some(GraphqlFault::ComplexityLimit { limit }),
         targets: vec!["OncallShifts".into(), "OncallRotationShifts".into()],
         ..Faults::default()
-    };
-    let fake = FakeGitlab::start(year_dataset(), faults);
-    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
+    }
+}
+
+#[test]
+fn within_gitlabs_complexity_limit_a_year_is_one_request() {
+    // The probe knows no list yet: fourteen windows fit at pages of five schedules and five
+    // rotations (GitLab scores 248), which hold this project's one schedule of two rotations.
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(year_dataset(), gitlabs_limit(GITLAB_COMPLEXITY_LIMIT));
+    let config = config(&env, &[PRODUCTION], "");
+    let run = harvest_period(&env, &fake, &config, &YEAR_VERBOSE);
     run.success();
     let snapshot = run.stdout_json();
     assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
     assert_read_whole(&snapshot, &fake);
-    let slots = slots_per_request(&fake);
-    assert_eq!(slots[..3], [14, 7, 3], "the probe halves: {slots:?}");
-    let mut rest = slots[3..].to_vec();
+    assert_eq!(shapes(&fake), vec![(14, 5, 5, 100)]);
+    assert_none_refused(&fake);
+    assert_model_agrees(&run, &fake);
+    assert!(
+        run.stderr.contains(
+            "14 windows, 100 shifts, 5 schedules and 5 rotations a page; complexity 248 of 250"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(fake.graphql_requests("OncallRotationShifts").is_empty());
+    assert_windows_cover(&fake, 0, YEAR_START, YEAR_END);
+}
+
+#[test]
+fn within_gitlabs_complexity_limit_a_quarter_is_one_request() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(dataset(), gitlabs_limit(GITLAB_COMPLEXITY_LIMIT));
+    let run = harvest(&env, &fake, &config(&env, &[PRODUCTION], ""));
+    run.success().stderr_lacks("oncall_shifts");
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_production());
+    // Four windows leave room for pages of 87 schedules and rotations (GitLab scores 249).
+    assert_eq!(shapes(&fake), vec![(4, 87, 87, 100)]);
+    assert_none_refused(&fake);
+    assert_windows_cover_q3(&fake, 0);
+}
+
+#[test]
+fn lists_longer_than_the_probe_asked_for_are_asked_again_then_sized_to_fit() {
+    // Six rotations, Alice's the sixth: the probe's page of five misses it. Asked again with
+    // pages of 100 rotations, seven windows fit; the lists are then known (one schedule, six
+    // rotations) and the other seven go in one request.
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(
+        year_dataset_after(0, 4),
+        gitlabs_limit(GITLAB_COMPLEXITY_LIMIT),
+    );
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR_VERBOSE);
+    run.success();
+    assert_model_agrees(&run, &fake);
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    assert_read_whole(&snapshot, &fake);
+    assert_eq!(
+        shapes(&fake),
+        vec![(14, 5, 5, 100), (7, 1, 100, 100), (7, 1, 6, 100)]
+    );
+    assert_none_refused(&fake);
+    let accepted = &fake.graphql_requests("OncallShifts")[1..];
+    let asked: Vec<_> = accepted.iter().flat_map(windows_of).collect();
+    let once: BTreeSet<_> = asked.iter().copied().collect();
+    assert_eq!(
+        (asked.len(), once.len()),
+        (14, 14),
+        "the year once after the probe"
+    );
+
+    // Six schedules, SRE the sixth: the probe's page misses it, and the rotations of the
+    // schedules past the page could be any number, so both lists are asked at pages of 100
+    // (three windows); then six schedules of at most two rotations take the other eleven.
+    let fake = FakeGitlab::start(
+        year_dataset_after(5, 0),
+        gitlabs_limit(GITLAB_COMPLEXITY_LIMIT),
+    );
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR_VERBOSE);
+    run.success();
+    assert_model_agrees(&run, &fake);
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    assert_read_whole(&snapshot, &fake);
+    assert_eq!(
+        shapes(&fake),
+        vec![(14, 5, 5, 100), (3, 100, 100, 100), (11, 6, 2, 100)]
+    );
+    assert_none_refused(&fake);
+}
+
+#[test]
+fn a_lower_limit_is_read_from_gitlabs_refusal_and_every_shift_is_read() {
+    // A GitLab with a limit of 100 refuses the probe (248), saying so; the probe is sized to
+    // 100 at once: one window at pages of 100 needs a page of 79 shifts (97). The lists known,
+    // five windows fit a request: the other thirteen take three, together.
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(year_dataset(), gitlabs_limit(100));
+    let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR_VERBOSE);
+    run.success();
+    assert_model_agrees(&run, &fake);
+    let snapshot = run.stdout_json();
+    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
+    assert_read_whole(&snapshot, &fake);
+    let requests = fake.graphql_requests("OncallShifts");
+    let scores: Vec<u32> = requests.iter().map(score).collect();
+    assert_eq!(scores[0], 248, "the probe, refused");
+    assert!(scores[1..].iter().all(|s| *s <= 100), "{scores:?}");
+    let shapes = shapes(&fake);
+    assert_eq!(
+        shapes[..2],
+        [(14, 5, 5, 100), (1, 100, 100, 79)],
+        "{shapes:?}"
+    );
+    let mut rest = shapes[2..].to_vec();
     rest.sort_unstable();
-    assert_eq!(rest, vec![2, 3, 3, 3], "{slots:?}");
-    for r in fake.graphql_requests("OncallShifts") {
-        assert_eq!(r.variables().unwrap()["first"], 100, "pages kept");
-    }
-    // Refused windows are asked again; the accepted ones cover the year once.
-    let accepted: Vec<(DateTime<Utc>, DateTime<Utc>)> = fake
-        .graphql_requests("OncallShifts")
-        .iter()
-        .filter(|r| windows_of(r).len() <= 3)
-        .flat_map(windows_of)
-        .collect();
+    assert_eq!(
+        rest,
+        vec![(3, 1, 2, 100), (5, 1, 2, 100), (5, 1, 2, 100)],
+        "{shapes:?}"
+    );
+    let accepted: Vec<_> = requests[1..].iter().flat_map(windows_of).collect();
     let once: BTreeSet<_> = accepted.iter().copied().collect();
     assert_eq!((accepted.len(), once.len()), (14, 14));
 }
 
 #[test]
-fn when_one_window_is_too_complex_the_pages_shrink() {
-    // Under a limit of 100 one window at pages of 100 scores 105 (too much), at pages of 50,
-    // 93: every window is then a request of its own with pages of 50.
+fn refusals_without_end_shrink_the_request_then_fail_the_source() {
+    // A GitLab whose every answer is a refusal (a model far off, say): each refusal sizes the
+    // next request smaller, then halving takes over; when nothing smaller is left the source
+    // fails with GitLab's message.
     let env = TestEnv::new();
     let faults = Faults {
-        graphql: Some(GraphqlFault::ComplexityLimit { limit: 100 }),
-        targets: vec!["OncallShifts".into(), "OncallRotationShifts".into()],
+        graphql: Some(GraphqlFault::Complexity {
+            score: 300,
+            limit: 250,
+        }),
+        targets: vec!["OncallShifts".into()],
         ..Faults::default()
     };
     let fake = FakeGitlab::start(year_dataset(), faults);
     let run = harvest_period(&env, &fake, &config(&env, &[PRODUCTION], ""), &YEAR);
-    run.success();
+    run.code(3).stderr_has("oncall_shifts");
     let snapshot = run.stdout_json();
-    assert_eq!(shift_keys(&snapshot, PRODUCTION), expected_year());
-    assert_read_whole(&snapshot, &fake);
-    let requests = fake.graphql_requests("OncallShifts");
-    let shapes: Vec<(usize, i64)> = requests
+    let oncall = source(&snapshot, "oncall_shifts");
+    assert_eq!(oncall["status"], "failed", "{oncall:#}");
+    let detail = oncall["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("exceeds max complexity of 250"), "{detail}");
+    let scores: Vec<u32> = fake
+        .graphql_requests("OncallShifts")
         .iter()
-        .map(|r| {
-            let first = r.variables().unwrap()["first"].as_i64().unwrap();
-            (windows_of(r).len(), first)
-        })
+        .map(score)
         .collect();
-    assert_eq!(
-        shapes[..5],
-        [(14, 100), (7, 100), (3, 100), (1, 100), (1, 50)],
-        "{shapes:?}"
-    );
-    assert_eq!(shapes.len(), 4 + 14, "{shapes:?}");
-    assert!(shapes[5..].iter().all(|s| *s == (1, 50)), "{shapes:?}");
+    // Budgets 250 × 248/300 = 206 (two windows), 137 (one), 87 (a page of shifts smaller),
+    // 70 (nothing fits; a smaller page would score the same): four tries.
+    assert_eq!(scores, vec![248, 165, 105, 85]);
 }
 
 #[test]

@@ -14,6 +14,10 @@
 //! GitLab adds a little for fields that call Gitaly and for `sort`/`search` arguments; none of
 //! the project's queries has those, so they are left out. The limit for an authenticated user is
 //! 250 ([`GITLAB_COMPLEXITY_LIMIT`]).
+//!
+//! This file stands alone (it needs `graphql-parser` and `serde_json` only): the harvest's unit
+//! tests include it to check their own model of the OncallShifts score against it
+//! (`src/harvest/oncall/sizing.rs`).
 
 use std::collections::BTreeMap;
 
@@ -30,6 +34,15 @@ pub fn complexity_score(
     variables: &Value,
 ) -> Result<u32, String> {
     let doc = q::parse_query::<String>(query).map_err(|e| format!("Parse error: {e}"))?;
+    document_score(&doc, operation, variables)
+}
+
+/// [`complexity_score`] of a parsed document (parsing is most of the work).
+pub fn document_score(
+    doc: &q::Document<'_, String>,
+    operation: Option<&str>,
+    variables: &Value,
+) -> Result<u32, String> {
     let mut fragments = BTreeMap::new();
     let mut operations = Vec::new();
     for definition in &doc.definitions {
@@ -133,6 +146,32 @@ impl Scoring<'_, '_> {
     }
 
     fn wanted(&self, directives: &[q::Directive<'_, String>]) -> bool {
-        super::included(directives, self.variables)
+        included(directives, self.variables)
     }
+}
+
+/// `@include(if:)` and `@skip(if:)`, with a literal or a variable, as GraphQL executes them.
+pub fn included(
+    directives: &[graphql_parser::query::Directive<'_, String>],
+    variables: &Value,
+) -> bool {
+    use graphql_parser::query as q;
+    directives.iter().all(|d| {
+        let condition = d
+            .arguments
+            .iter()
+            .find(|(name, _)| name == "if")
+            .map(|(_, v)| match v {
+                q::Value::Boolean(b) => *b,
+                q::Value::Variable(name) => {
+                    variables.get(name).and_then(Value::as_bool) == Some(true)
+                }
+                _ => false,
+            });
+        match (d.name.as_str(), condition) {
+            ("include", Some(c)) => c,
+            ("skip", Some(c)) => !c,
+            _ => true,
+        }
+    })
 }

@@ -1,7 +1,9 @@
 //! On-call schedules (GitLab Premium) in the fake: `OncallShifts` (`project(fullPath:) {
-//! incidentManagementOncallSchedules { rotations { wK: shifts(startTime: $startK, endTime: $endK)
-//! @include(if: $withK) } } }`, one aliased `shifts` field per window) and `OncallRotationShifts`
-//! (one rotation's later pages in one window). Shifts come whole, as GitLab returns every shift
+//! incidentManagementOncallSchedules(first: $schedules) { rotations(first: $rotations) { wK:
+//! shifts(startTime: $startK, endTime: $endK) @include(if: $withK) } } }`, one aliased `shifts`
+//! field per window; the first `$schedules` schedules and `$rotations` rotations of each, at
+//! most 100, with `hasNextPage` when more follow) and `OncallRotationShifts` (one rotation's
+//! later pages in one window). Shifts come whole, as GitLab returns every shift
 //! overlapping the window; a window longer than GitLab allows, judged by date in the instance's
 //! time zone ([`Dataset::time_zone_offset`]), gets GitLab's own error, for each `shifts` field
 //! that asks for it. An instance without the feature (Community Edition) is `Faults::graphql`
@@ -188,6 +190,12 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
         }
         Some(other) => return Err(invalid_variable("after", "String", Some(other))),
     };
+    // OncallRotationShifts names its schedule and rotation; OncallShifts pages both lists.
+    let (schedules_page, rotations_page) = if one_rotation {
+        (usize::MAX, usize::MAX)
+    } else {
+        (list_page(vars, "schedules")?, list_page(vars, "rotations")?)
+    };
     let (schedule_iid, rotation_id, slots) = if one_rotation {
         (
             Some(string_var(vars, "scheduleIid", "ID!")?),
@@ -216,16 +224,24 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
     };
     let mut errors = Vec::new();
     let mut schedules = Vec::new();
-    let chosen = shared.data.oncall_schedules.iter().filter(|s| {
-        s.project_id == project.id && schedule_iid.is_none_or(|iid| iid == s.iid.to_string())
-    });
-    for (i, schedule) in chosen.enumerate() {
+    let chosen: Vec<&OncallSchedule> = shared
+        .data
+        .oncall_schedules
+        .iter()
+        .filter(|s| {
+            s.project_id == project.id && schedule_iid.is_none_or(|iid| iid == s.iid.to_string())
+        })
+        .collect();
+    let more_schedules = chosen.len() > schedules_page;
+    for (i, schedule) in chosen.into_iter().take(schedules_page).enumerate() {
         let mut rotations = Vec::new();
-        let rows = schedule
+        let rows: Vec<&OncallRotation> = schedule
             .rotations
             .iter()
-            .filter(|r| rotation_id.is_none_or(|id| id == r.gid()));
-        for (j, rotation) in rows.enumerate() {
+            .filter(|r| rotation_id.is_none_or(|id| id == r.gid()))
+            .collect();
+        let more_rotations = rows.len() > rotations_page;
+        for (j, rotation) in rows.into_iter().take(rotations_page).enumerate() {
             let mut node = json!({
                 "__typename": "IncidentManagementOncallRotation",
                 "id": rotation.gid(),
@@ -276,7 +292,7 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
         if one_rotation {
             node["rotation"] = rotations.pop().unwrap_or(Value::Null);
         } else {
-            node["rotations"] = oncall_list(rotations);
+            node["rotations"] = oncall_list(rotations, more_rotations);
         }
         schedules.push(node);
     }
@@ -289,15 +305,25 @@ pub(super) fn shifts(shared: &Shared, vars: &Value, one_rotation: bool) -> Resul
         "id": format!("gid://gitlab/Project/{}", project.id),
         "fullPath": project.full_path,
         "visibility": project.visibility,
-        "incidentManagementOncallSchedules": oncall_list(schedules),
+        "incidentManagementOncallSchedules": oncall_list(schedules, more_schedules),
     }}))
 }
 
-/// A whole list as one page of a connection (schedules and rotations are few).
-fn oncall_list(nodes: Vec<Value>) -> Value {
+/// `$schedules` or `$rotations`: a list's page, at most 100 as GitLab serves it.
+fn list_page(vars: &Value, name: &str) -> Result<usize, Value> {
+    match vars.get(name).and_then(Value::as_i64) {
+        Some(first) if first >= 0 => Ok((first as usize).min(100)),
+        Some(_) => Err(json!([{"message": "first must be greater than or equal to 0"}])),
+        None => Err(invalid_variable(name, "Int!", vars.get(name))),
+    }
+}
+
+/// The first page of a list of schedules or rotations, `more` when others follow (the harvest
+/// asks for no later page: it asks again with a larger first one).
+fn oncall_list(nodes: Vec<Value>, more: bool) -> Value {
     json!({
         "pageInfo": {
-            "hasNextPage": false,
+            "hasNextPage": more,
             "hasPreviousPage": false,
             "endCursor": if nodes.is_empty() { Value::Null } else { json!(cursor_for(nodes.len())) },
         },
