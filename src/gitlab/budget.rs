@@ -27,6 +27,8 @@ pub(crate) struct Budget {
     sent: u64,
     /// When the last request went out, for spacing them when the budget is low.
     last_sent: Option<Instant>,
+    /// Requests sent and not answered yet: at a reset they may still land in the new window.
+    in_flight: i64,
 }
 
 /// What a request waiting to go out should do.
@@ -43,8 +45,9 @@ impl Budget {
     pub(crate) fn take(&mut self, now: Instant) -> Turn {
         if let Some(limit) = self.limit {
             if self.reset_at.is_some_and(|reset| now >= reset) {
-                // A new window: the server's figure arrives with the next answer.
-                self.remaining = limit;
+                // A new window: the server's figure arrives with the next answer. Requests
+                // still on their way may be counted in it.
+                self.remaining = limit - self.in_flight;
                 self.reset_at = None;
             }
             if self.remaining <= MARGIN {
@@ -63,6 +66,7 @@ impl Budget {
         }
         self.remaining -= 1;
         self.sent += 1;
+        self.in_flight += 1;
         self.last_sent = Some(now);
         Turn::Go(self.sent)
     }
@@ -76,6 +80,11 @@ impl Budget {
         let share = (reset - now) / u32::try_from(self.remaining.max(1)).unwrap_or(u32::MAX);
         let next = self.last_sent? + share;
         (next > now).then(|| next - now)
+    }
+
+    /// A request [`Budget::take`] let go has been answered, or has failed.
+    pub(crate) fn settled(&mut self) {
+        self.in_flight = (self.in_flight - 1).max(0);
     }
 
     /// Learns from the answer to request `number` (as [`Budget::take`] numbered it).
@@ -173,6 +182,26 @@ mod tests {
         // The server counted only the first: 5 left by its count, 1 by ours.
         budget.observe(first, &answer(100, 5, 60), now);
         assert!(matches!(budget.take(now), Turn::Wait(_)));
+    }
+
+    #[test]
+    fn requests_still_on_their_way_count_against_the_next_window() {
+        let mut budget = Budget::default();
+        let now = Instant::now();
+        // Learn a limit of 10 from an answer, with the window over in a second.
+        let first = go(budget.take(now));
+        budget.settled();
+        budget.observe(first, &answer(10, 9, 1), now);
+        // Six go out and are still unanswered when the window resets.
+        for _ in 0..6 {
+            go(budget.take(now));
+        }
+        let after_reset = now + Duration::from_secs(2);
+        let mut sent = 0;
+        while let Turn::Go(_) = budget.take(after_reset) {
+            sent += 1;
+        }
+        assert_eq!(sent, 10 - 6 - MARGIN, "the six may land in the new window");
     }
 
     #[test]

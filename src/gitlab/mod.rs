@@ -189,7 +189,11 @@ impl Client {
                 let number = self.take_budget().await;
                 counter.bump();
                 let started = Instant::now();
-                let result = build().send().await;
+                let result = {
+                    // Settled when answered, failed or abandoned.
+                    let _in_flight = InFlight(self);
+                    build().send().await
+                };
                 let response = match result {
                     Ok(response) => {
                         let status = response.status();
@@ -293,6 +297,15 @@ impl Client {
                 }
             }
         }
+    }
+}
+
+/// A request the rate-limit budget counts as on its way until this is dropped.
+struct InFlight<'a>(&'a Client);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.budget().settled();
     }
 }
 
