@@ -385,7 +385,7 @@ async fn harvest_sources(
             request,
             subject,
             &groups,
-            &memory,
+            memory,
             epic_counter,
             &bar,
         )
