@@ -106,6 +106,17 @@ impl Cache {
     pub fn open(dir: &Path, max_age: chrono::Duration) -> Result<Cache, CacheError> {
         create_private_dir(dir)?;
         let path = dir.join(FILE_NAME);
+        // Two runs starting at once open the file in turns: making it, switching it to WAL and
+        // replacing an unreadable one each need it to themselves (SQLite would answer "locked"
+        // rather than wait), and neither may remove what the other has just made.
+        let lock = open_lock(&path).map_err(|source| CacheError::Directory {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let _turn = Turn::take(&lock).map_err(|source| CacheError::Directory {
+            path: path.display().to_string(),
+            source,
+        })?;
         let cache = match Cache::open_file(&path) {
             Ok(cache) => cache,
             Err(CacheError::Sqlite { source, .. }) if is_unreadable(&source) => {
@@ -127,15 +138,10 @@ impl Cache {
             path: path.display().to_string(),
             source,
         };
-        if !path.exists() {
-            // A write-ahead log left beside a deleted database would be replayed into the new
-            // one: remove it with the database.
-            remove_files(path);
-            create_private_file(path).map_err(|source| CacheError::Directory {
-                path: path.display().to_string(),
-                source,
-            })?;
-        }
+        create_if_missing(path).map_err(|source| CacheError::Directory {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -350,6 +356,48 @@ fn is_unreadable(error: &rusqlite::Error) -> bool {
 }
 
 /// The database and the files SQLite keeps beside it.
+/// Makes an empty database file when there is none. A write-ahead log left beside a deleted
+/// database would be replayed into the new one, so it goes first.
+fn create_if_missing(path: &Path) -> std::io::Result<()> {
+    if !path.exists() {
+        remove_files(path);
+        create_private_file(path)?;
+    }
+    Ok(())
+}
+
+/// The file whose lock runs take turns on to open the cache (beside it, empty).
+fn open_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(PathBuf::from(name))
+}
+
+/// An exclusive advisory lock on a file, held until dropped.
+struct Turn<'a>(&'a std::fs::File);
+
+impl<'a> Turn<'a> {
+    fn take(file: &'a std::fs::File) -> std::io::Result<Turn<'a>> {
+        #[cfg(unix)]
+        rustix::fs::flock(file, rustix::fs::FlockOperation::LockExclusive)?;
+        Ok(Turn(file))
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = rustix::fs::flock(self.0, rustix::fs::FlockOperation::Unlock);
+    }
+}
+
 fn remove_files(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_os_string();
@@ -396,6 +444,23 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_creating_the_cache_at_once_all_open_it() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let opened: Vec<Result<Cache, CacheError>> = std::thread::scope(|threads| {
+                let opening: Vec<_> = (0..4)
+                    .map(|_| threads.spawn(|| Cache::open(dir.path(), chrono::Duration::days(30))))
+                    .collect();
+                opening.into_iter().map(|t| t.join().unwrap()).collect()
+            });
+            for cache in opened {
+                let cache = cache.expect("opened, not locked out");
+                cache.store(&scope("user:1"), &[]).expect("and usable");
+            }
+        }
+    }
 
     fn scope(owner: &str) -> Scope {
         Scope {
