@@ -362,7 +362,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
         } => {
             let loaded = Config::load(global.config.as_deref(), env)?;
             let period = resolve_period(&period, &loaded.config)?;
-            let snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
+            let (snapshot, _cache) = harvest_snapshot(&global, &loaded, env, &people, period)?;
             write_output(out.as_deref(), &snapshot.to_json())?;
             Ok(outcome_of(&snapshot))
         }
@@ -389,7 +389,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             // Read before the harvest too: a bad curation file costs nothing.
             let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
             let file = lookup.load_checked(Audience::Team, &framework)?;
-            let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
+            let (mut snapshot, _cache) = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
             curation::apply_loaded(
                 file.as_ref(),
@@ -449,7 +449,7 @@ pub fn run(global: Global, action: Action, env: &Env) -> Result<Outcome> {
             };
             let lookup = curation_lookup(curation, &loaded.config, snapshot_out.as_deref());
             let file = lookup.load_checked(Audience::Owner, &framework)?;
-            let mut snapshot = harvest_snapshot(&global, &loaded, env, &people, period)?;
+            let (mut snapshot, _cache) = harvest_snapshot(&global, &loaded, env, &people, period)?;
             classify::classify(&mut snapshot, &framework, &rules)?;
             curation::apply_loaded(file.as_ref(), &lookup, Audience::Owner, &mut snapshot, None);
             if let Some(path) = &snapshot_out {
@@ -783,11 +783,12 @@ fn harvest_snapshot(
     env: &Env,
     people: &People,
     period: Period,
-) -> Result<Snapshot> {
+) -> Result<(Snapshot, caching::Closing)> {
     let config = &loaded.config;
     let options = client_options(global, config)?;
     let token = config.resolve_token(env)?;
     let cache = caching::open(global.cache, config, &options.base_url, &token);
+    let closing = cache.clone();
     let mut request = HarvestRequest {
         usernames: people.users.clone(),
         period,
@@ -876,5 +877,5 @@ fn harvest_snapshot(
         period,
         total
     );
-    Ok(snapshot)
+    Ok((snapshot, caching::Closing::start(closing)))
 }

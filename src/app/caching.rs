@@ -36,11 +36,37 @@ pub(super) fn open(
     };
     tracing::debug!("cache: {} ({mode:?})", cache.path().display());
     let viewer = cache.fingerprint(token);
-    Some(Arc::new(RunCache {
-        cache,
-        mode,
-        // As snapshots name the instance: one cache never mixes instances.
-        instance: base_url.as_str().trim_end_matches('/').to_string(),
-        viewer,
-    }))
+    // As snapshots name the instance: one cache never mixes instances.
+    let instance = base_url.as_str().trim_end_matches('/').to_string();
+    Some(Arc::new(RunCache::new(cache, mode, instance, viewer)))
+}
+
+/// The cache's last writes and its closing, finished on a thread of their own while the command
+/// goes on (writing the snapshot, rendering); waited for when this is dropped, so the process
+/// never ends with a write half done.
+pub(super) struct Closing(Option<std::thread::JoinHandle<()>>);
+
+impl Closing {
+    pub(super) fn start(cache: Option<Arc<RunCache>>) -> Closing {
+        let Some(cache) = cache else {
+            return Closing(None);
+        };
+        let closing = std::thread::Builder::new()
+            .name("cache close".into())
+            .spawn(move || {
+                cache.finish_writes();
+                // The last handle: SQLite folds its log into the file and closes.
+                drop(cache);
+            });
+        // Without a thread, the writes are waited for as the handle drops here.
+        Closing(closing.ok())
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(closing) = self.0.take() {
+            let _ = closing.join();
+        }
+    }
 }

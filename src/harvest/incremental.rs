@@ -43,6 +43,30 @@ pub struct RunCache {
     pub instance: String,
     /// The token's fingerprint.
     pub viewer: String,
+    /// Writes on their way: each owner's streams go to the cache on a thread of their own,
+    /// while the harvest and then the snapshot go on; [`RunCache::finish_writes`] waits for them.
+    pub writes: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl RunCache {
+    pub fn new(cache: Cache, mode: CacheMode, instance: String, viewer: String) -> RunCache {
+        RunCache {
+            cache,
+            mode,
+            instance,
+            viewer,
+            writes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Waits for every write this run started.
+    pub fn finish_writes(&self) {
+        let writes = std::mem::take(&mut *self.writes.lock().unwrap_or_else(|e| e.into_inner()));
+        for write in writes {
+            // A write that panicked wrote nothing: the next run reads that owner again.
+            let _ = write.join();
+        }
+    }
 }
 
 /// One owner's streams (a subject's, or the run's shared reads): what the cache held when the
@@ -167,9 +191,9 @@ impl Memory {
         ));
     }
 
-    /// Writes what was kept, in one transaction, on a blocking thread: the other subjects'
-    /// reads go on meanwhile.
-    pub(crate) async fn save(&self) {
+    /// Writes what was kept, in one transaction, on a thread of its own: the other subjects'
+    /// reads, and writing the snapshot, go on meanwhile ([`RunCache::finish_writes`] waits).
+    pub(crate) fn save(&self) {
         let Some((run, scope)) = &self.run else {
             return;
         };
@@ -177,14 +201,23 @@ impl Memory {
         if kept.is_empty() {
             return;
         }
-        let (run, scope) = (Arc::clone(run), scope.clone());
-        let stored = tokio::task::spawn_blocking(move || {
-            run.cache.store(&scope, &kept).map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-        if let Err(e) = stored {
-            tracing::warn!("{e}; the next run reads everything again");
+        let (writer, scope) = (Arc::clone(run), scope.clone());
+        let write = std::thread::Builder::new()
+            .name("cache write".into())
+            .spawn(move || {
+                if let Err(e) = writer.cache.store(&scope, &kept) {
+                    tracing::warn!("{e}; the next run reads everything again");
+                }
+            });
+        match write {
+            Ok(handle) => run
+                .writes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(handle),
+            Err(e) => {
+                tracing::warn!("cache not written ({e}); the next run reads everything again")
+            }
         }
     }
 }
@@ -304,12 +337,12 @@ mod tests {
     }
 
     fn run_cache(dir: &std::path::Path, mode: CacheMode) -> Arc<RunCache> {
-        Arc::new(RunCache {
-            cache: Cache::open(dir, Duration::days(30)).unwrap(),
+        Arc::new(RunCache::new(
+            Cache::open(dir, Duration::days(30)).unwrap(),
             mode,
-            instance: "https://gitlab.example.com".into(),
-            viewer: "v".into(),
-        })
+            "https://gitlab.example.com".into(),
+            "v".into(),
+        ))
     }
 
     #[tokio::test]
@@ -329,7 +362,8 @@ mod tests {
         let started = read.started;
         let merged = read.finish(&memory, vec![r("a", 1)], true);
         assert_eq!(merged, vec![r("a", 1)]);
-        memory.save().await;
+        memory.save();
+        run.finish_writes();
 
         let memory = Memory::load(Some(&run), "user:1".into(), &q3);
         let read: ListRead<R> = ListRead::begin(&memory, "s", &q3);
@@ -338,7 +372,8 @@ mod tests {
         // A failed re-read gives what is known but is not written.
         let merged = read.finish(&memory, vec![r("b", 1)], false);
         assert_eq!(merged, vec![r("a", 1), r("b", 1)]);
-        memory.save().await;
+        memory.save();
+        run.finish_writes();
         let memory = Memory::load(Some(&run), "user:1".into(), &q3);
         let cached: Recalled<R> = memory.recall("s").unwrap();
         assert_eq!(cached.records, vec![r("a", 1)]);

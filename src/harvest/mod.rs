@@ -181,7 +181,7 @@ pub async fn harvest_with_cache(
         )
     }))
     .await;
-    shared.memory.save().await;
+    shared.memory.save();
     for result in results {
         let (subject, outcomes) = result?;
         for (outcome, requests) in outcomes {
@@ -237,7 +237,7 @@ async fn harvest_subject(
         )
         .await;
         // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
-        memory.save().await;
+        memory.save();
         return Ok((subject.clone(), outcomes));
     }
     // The lists ask by username: only the events and the cache need the user's id (the cache
@@ -295,7 +295,7 @@ async fn harvest_subject(
         remember_id(&shared.memory, &found.username, id);
     }
     // One transaction for the subject: a crash leaves the cache as it was, or with all of it.
-    memory.save().await;
+    memory.save();
     // GitLab's spelling of the name, which may differ in case from the one asked for.
     for (outcome, _) in &mut outcomes {
         for item in &mut outcome.items {
