@@ -63,15 +63,15 @@ const ACTIONS: [(&str, &str); 3] = [
 pub(crate) async fn fetch(
     client: &Client,
     request: &HarvestRequest,
-    user_id: impl std::future::Future<Output = Option<u64>>,
+    user: impl std::future::Future<Output = Option<String>>,
     memory: &Memory,
     counter: &RequestCounter,
 ) -> SubjectEvents {
-    // The id, not the username: GitLab could read a dot in a name as a format extension.
-    let Some(user_id) = user_id.await else {
+    // The user's id, or their username (see [`path_name`]).
+    let Some(user) = user.await else {
         return SubjectEvents::default();
     };
-    let path = format!("users/{user_id}/events");
+    let path = format!("users/{user}/events");
     let [comments, approvals, closes] =
         read_actions(client, &path, &request.period, memory, counter).await;
     let mut events = summarise(
@@ -86,6 +86,17 @@ pub(crate) async fn fetch(
     events.count = comments.events.len() + approvals.events.len() + closes.events.len();
     events.error = comments.error.or(approvals.error).or(closes.error);
     events
+}
+
+/// The username as GitLab's `users/:id/...` paths take it in place of the id, when it is plain
+/// letters, digits, `-` and `_`: a dot could be read as a format extension (`john.doe` as
+/// `john`, format `doe`), and anything else is no username at all. Otherwise the id is needed.
+pub(crate) fn path_name(username: &str) -> Option<&str> {
+    let plain = !username.is_empty()
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain.then_some(username)
 }
 
 /// One action's events in the period.
@@ -281,6 +292,15 @@ fn touch<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_usernames_stand_in_for_the_id() {
+        assert_eq!(path_name("alice"), Some("alice"));
+        assert_eq!(path_name("Bob_O-k2"), Some("Bob_O-k2"));
+        for name in ["john.doe", "", "a/b", "../x", "é", "a b", "a%2F"] {
+            assert_eq!(path_name(name), None, "{name}");
+        }
+    }
     use crate::gitlab::types::EventNote;
 
     fn note_event(project: u64, iid: u64, kind: &str, at: &str) -> Event {

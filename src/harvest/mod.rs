@@ -230,7 +230,7 @@ async fn harvest_subject(
             client,
             request,
             subject,
-            std::future::ready(subject.id),
+            std::future::ready(subject.id.map(|id| id.to_string())),
             &memory,
             shared,
             progress,
@@ -252,7 +252,7 @@ async fn harvest_subject(
     };
     let mut memory = subject_memory(cache, provisional.id, &request.period);
     let (found, outcomes) = {
-        // The events wait for the id; everything else starts now.
+        // Everything starts now; the events wait for the id only if the name cannot stand in.
         let (id_sender, id_receiver) = tokio::sync::oneshot::channel();
         let find = async {
             let found = find_user(client, username, gitlab_url, &lookup).await;
@@ -261,7 +261,14 @@ async fn harvest_subject(
             }
             found
         };
-        let user_id = async { id_receiver.await.ok() };
+        // A plain username does for the events, which then need not wait either.
+        let plain = events::path_name(username).map(str::to_string);
+        let user_id = async move {
+            match plain {
+                Some(name) => Some(name),
+                None => id_receiver.await.ok().map(|id: u64| id.to_string()),
+            }
+        };
         let sources = harvest_sources(
             client,
             request,
@@ -285,7 +292,7 @@ async fn harvest_subject(
         // The name now belongs to another account: the remembered entries were someone else's.
         tracing::info!("@{username} is another account than last time: reading everything");
         memory = subject_memory(cache, found.id, &request.period).recalling(false);
-        let user_id = std::future::ready(found.id);
+        let user_id = std::future::ready(found.id.map(|id| id.to_string()));
         harvest_sources(client, request, &found, user_id, &memory, shared, progress).await
     } else {
         outcomes
@@ -338,7 +345,8 @@ async fn harvest_sources(
     client: &Client,
     request: &HarvestRequest,
     subject: &Subject,
-    user_id: impl std::future::Future<Output = Option<u64>>,
+    // Who the events are read for: the user's id, or a plain username (see `events::path_name`).
+    events_user: impl std::future::Future<Output = Option<String>>,
     memory: &Memory,
     shared: &RunShared,
     progress: &Progress,
@@ -409,7 +417,7 @@ async fn harvest_sources(
     );
     let (_, events, (authored, requested, involved, epics), shifts, _) = tokio::join!(
         check_visibility,
-        events::fetch(client, request, user_id, memory, events_counter),
+        events::fetch(client, request, events_user, memory, events_counter),
         lists,
         oncall::harvest_shifts(
             client,

@@ -1565,11 +1565,12 @@ fn events(
     params: &BTreeMap<String, String>,
     request_url: &str,
 ) -> Answer {
-    let Some(user) = id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| shared.data.users.iter().find(|u| u.id == id))
-    else {
+    // `:id` is the id or the username (any case), as GitLab's `find_user` reads it.
+    let user = match id.parse::<u64>() {
+        Ok(id) => shared.data.users.iter().find(|u| u.id == id),
+        Err(_) => shared.data.user_named(id),
+    };
+    let Some(user) = user else {
         return Answer::json(
             StatusCode::NOT_FOUND,
             &json!({"message": "404 User Not Found"}),

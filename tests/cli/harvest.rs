@@ -265,7 +265,8 @@ fn harvest_alice_over_a_quarter() {
             && r.param("username").as_deref() == Some("alice")),
         "user looked up by username"
     );
-    let events = fake.requests_to(&format!("/api/v4/users/{ALICE_ID}/events"));
+    // A plain username stands in for the id, so the events need not wait for the lookup.
+    let events = fake.requests_to("/api/v4/users/alice/events");
     let actions: BTreeSet<String> = events.iter().filter_map(|r| r.param("action")).collect();
     assert_eq!(
         actions,
@@ -696,4 +697,35 @@ fn concurrency_bounds_requests_in_flight() {
         "--concurrency 4 ran {most} at once"
     );
     assert_alice_q3_items(&read_snapshot(&env.path("parallel.json")));
+}
+
+/// The events can be asked by username, without waiting for the user lookup, but only when the
+/// name is plain: GitLab could read `john.doe` as user `john` with a format `doe`.
+#[test]
+fn events_go_by_a_plain_username_and_by_id_otherwise() {
+    let env = TestEnv::new();
+    let data = scenario::team().user(777, "john.doe", "John Doe");
+    let fake = FakeGitlab::start(data, Faults::default());
+    for user in ["john.doe", "alice"] {
+        run(env
+            .gl(&fake)
+            .args(["harvest", "--user", user, "--quarter", "2026Q3", "--out"])
+            .arg(env.path(&format!("{user}.json"))))
+        .success();
+    }
+    let paths: BTreeSet<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/events"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        BTreeSet::from([
+            "/api/v4/users/777/events".to_string(),
+            "/api/v4/users/alice/events".to_string(),
+        ])
+    );
+    // Read by name, the events still find her reviews, comments and closed issues.
+    assert_alice_q3_items(&read_snapshot(&env.path("alice.json")));
 }
