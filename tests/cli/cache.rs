@@ -974,3 +974,49 @@ fn two_runs_at_once_share_the_cache_safely() {
     assert_same_items(&c, &a);
     assert!((fake.requests().len() - before) * 10 <= before / 2);
 }
+
+/// The cache remembers whose a username was, so that a re-run need not wait for the user
+/// lookup. When the name has since gone to another account, what it remembered was someone
+/// else's: the run reads everything, and the run after that is incremental again.
+#[test]
+fn a_username_that_now_names_another_account_is_read_whole() {
+    let env = TestEnv::new();
+    let fake = FakeGitlab::start(scenario::team(), Faults::default());
+    let harvest = |out: &str| {
+        let path = env.path(out);
+        run(env
+            .gl(&fake)
+            .args(["harvest", "--user", "alice", "--quarter", "2026Q3", "--out"])
+            .arg(&path))
+        .success();
+        read_snapshot(&path)
+    };
+    let first = harvest("first.json");
+    let cold = fake.requests().len();
+
+    // Alice's account is renamed, and a new account takes her old name.
+    let mut data = fake.data();
+    for user in &mut data.users {
+        if user.username == "alice" {
+            user.username = "alice-old".into();
+        }
+    }
+    fake.replace_data(data.user(999, "alice", "Another Alice"));
+    let second = harvest("second.json");
+    let reread = fake.requests().len() - cold;
+    assert!(
+        reread >= cold,
+        "read whole: {reread} requests, where a cold read took {cold}"
+    );
+    assert_eq!(second["subjects"][0]["id"], 999);
+    assert_same_items(&second, &first);
+
+    let before = fake.requests().len();
+    let third = harvest("third.json");
+    let incremental = fake.requests().len() - before;
+    assert!(
+        incremental < cold,
+        "the account is known now: {incremental} requests, a cold read {cold}"
+    );
+    assert_same_items(&third, &first);
+}
