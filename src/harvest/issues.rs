@@ -19,7 +19,9 @@ use super::changes::{List, ASSIGNED_ISSUES, AUTHORED_ISSUES};
 use super::convert::{cut, DESCRIPTION_LIMIT};
 use super::events::{Activity, SubjectEvents, TargetKey};
 use super::incremental::{Keyed, ListRead};
-use super::paging::{fetch_missing, paginate, paginate_from, Page};
+use super::paging::{
+    fetch_missing_in_slots, five_slot_pages, five_slots, paginate, paginate_from, Page,
+};
 use super::shared::Visibility;
 use super::timelines::UNAVAILABLE;
 use super::{combine, Context, HarvestRequest, SourceOutcome};
@@ -137,6 +139,9 @@ fn severity_label(labels: &[String]) -> Option<u8> {
 
 /// Issues fetched by iid because events name them, in the cache.
 const BY_IID: &str = "issues/by_iid";
+
+/// Projects asked in one `ProjectIssues` request (the slots of its document).
+const PROJECTS_PER_REQUEST: usize = 5;
 
 fn key_of(issue: &IssueRecord) -> Option<TargetKey> {
     Some((issue.project_id?, issue.iid.parse().ok()?))
@@ -260,38 +265,15 @@ pub(super) async fn complete(
         .copied()
         .chain(reused.iter().filter_map(key_of))
         .collect();
-    let (fetched, fetch_errors) = fetch_missing(
+    let (fetched, fetch_errors) = fetch_missing_in_slots(
         &have,
         events.issues.keys(),
         i64::from(request.page_size),
-        async |project_id, iids, first, after| {
-            let variables = project_issues::Variables {
-                project_ids: vec![format!("gid://gitlab/Project/{project_id}")],
-                iids,
-                first,
-                after,
-            };
+        PROJECTS_PER_REQUEST,
+        async |asks, first| {
+            let variables = five_slots!(project_issues::Variables, asks, first);
             let data = client.graphql::<ProjectIssues>(variables, counter).await?;
-            let connection = data
-                .projects
-                .and_then(|p| p.nodes)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .next()
-                .and_then(|p| p.issues);
-            Ok(Page::from_parts(connection.map(|c| {
-                (
-                    c.nodes
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .map(Into::into)
-                        .collect(),
-                    c.page_info.has_next_page,
-                    c.page_info.end_cursor,
-                )
-            })))
+            Ok(five_slot_pages!(data, asks, issues, IssueRecord))
         },
     )
     .await;

@@ -119,51 +119,6 @@ fn fingerprint<T: std::fmt::Debug>(record: &T) -> u64 {
     hasher.finish()
 }
 
-/// Fetches what the events name that the first queries did not find: per project
-/// (concurrently; the client bounds requests in flight), a hundred iids per request list, every
-/// page. `fetch(project_id, iids, first, after)` asks GitLab for one page.
-pub(crate) async fn fetch_missing<'k, T: std::fmt::Debug>(
-    known: &HashSet<TargetKey>,
-    wanted: impl Iterator<Item = &'k TargetKey>,
-    page_size: i64,
-    fetch: impl AsyncFn(u64, Vec<String>, i64, Option<String>) -> Result<Page<T>, GitlabError>,
-) -> (Vec<T>, Vec<GitlabError>) {
-    let mut missing: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for (project_id, iid) in wanted.filter(|k| !known.contains(k)) {
-        missing.entry(*project_id).or_default().push(*iid);
-    }
-    let fetch = &fetch;
-    let per_project = join_all(
-        missing
-            .into_iter()
-            .map(|(project_id, mut iids)| async move {
-                iids.sort_unstable();
-                let mut records = Vec::new();
-                let mut errors = Vec::new();
-                for chunk in iids.chunks(100) {
-                    let iids: Vec<String> = chunk.iter().map(u64::to_string).collect();
-                    let (batch, error) = paginate(
-                        page_size,
-                        async |first, after| fetch(project_id, iids.clone(), first, after).await,
-                        |_| {},
-                    )
-                    .await;
-                    records.extend(batch);
-                    errors.extend(error);
-                }
-                (records, errors)
-            }),
-    )
-    .await;
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    for (batch, batch_errors) in per_project {
-        records.extend(batch);
-        errors.extend(batch_errors);
-    }
-    (records, errors)
-}
-
 /// One project's part of a batched request: which iids, and the page after which cursor.
 #[derive(Debug, Clone)]
 pub(crate) struct SlotAsk {
@@ -172,8 +127,10 @@ pub(crate) struct SlotAsk {
     pub after: Option<String>,
 }
 
-/// [`fetch_missing`], several projects to a request: `fetch(asks, first)` asks GitLab for one
-/// page of each ask (at most `slots` of them) and answers a page per ask, in order. Asks with
+/// Fetches what the events name that the first queries did not find (`wanted` less `known`),
+/// several projects to a request, a hundred iids to a project's ask: `fetch(asks, first)` asks
+/// GitLab for one page of each ask (at most `slots` of them) and answers a page per ask, in
+/// order. Asks with
 /// more pages go again in the next round, with their cursors. When GitLab finds a request too
 /// complex, fewer asks go to a request, then smaller pages.
 pub(crate) async fn fetch_missing_in_slots<'k, T: std::fmt::Debug>(
@@ -264,9 +221,152 @@ impl<T> Page<T> {
     }
 }
 
+/// The variables of a request whose document has five project slots (`$pK` the project, `$iK`
+/// its iids, `$aK` the cursor, `$useK` the switch; `ProjectMergeRequests`, `ProjectIssues`): a
+/// slot per ask, the rest switched off, repeating the first ask as the types want every slot
+/// filled.
+macro_rules! five_slots {
+    ($variables:path, $asks:expr, $first:expr) => {{
+        let asks: &[$crate::harvest::paging::SlotAsk] = $asks;
+        let slot = |k: usize| {
+            let ask = asks.get(k).unwrap_or(&asks[0]);
+            (
+                vec![format!("gid://gitlab/Project/{}", ask.project_id)],
+                ask.iids.clone(),
+                asks.get(k).and_then(|a| a.after.clone()),
+                k < asks.len(),
+            )
+        };
+        let [(p0, i0, a0, use0), (p1, i1, a1, use1), (p2, i2, a2, use2), (p3, i3, a3, use3), (p4, i4, a4, use4)] =
+            std::array::from_fn(slot);
+        $variables {
+            first: $first,
+            p0,
+            i0,
+            a0,
+            use0,
+            p1,
+            i1,
+            a1,
+            use1,
+            p2,
+            i2,
+            a2,
+            use2,
+            p3,
+            i3,
+            a3,
+            use3,
+            p4,
+            i4,
+            a4,
+            use4,
+        }
+    }};
+}
+
+/// The pages of a five-slot answer (see [`five_slots`]), one per ask: slot `sK`'s one project's
+/// `$connection`, its nodes turned into `$record`s. Each slot has a type of its own, hence a
+/// macro.
+macro_rules! five_slot_pages {
+    ($data:expr, $asks:expr, $connection:ident, $record:ty) => {{
+        macro_rules! page {
+            ($slot:expr) => {{
+                let connection = $slot
+                    .and_then(|p| p.nodes)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .next()
+                    .and_then(|p| p.$connection);
+                $crate::harvest::paging::Page::from_parts(connection.map(|c| {
+                    (
+                        c.nodes
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .map(<$record>::from)
+                            .collect(),
+                        c.page_info.has_next_page,
+                        c.page_info.end_cursor,
+                    )
+                }))
+            }};
+        }
+        let data = $data;
+        let pages = [
+            page!(data.s0),
+            page!(data.s1),
+            page!(data.s2),
+            page!(data.s3),
+            page!(data.s4),
+        ];
+        pages.into_iter().take($asks.len()).collect::<Vec<_>>()
+    }};
+}
+
+pub(crate) use {five_slot_pages, five_slots};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn missing_items_go_several_projects_to_a_request_and_follow_their_pages() {
+        // Seven projects with one wanted iid each, project 3 with a second page; the first
+        // request is refused as too complex.
+        let wanted: Vec<TargetKey> = (1..=7).map(|p| (p, 10)).collect();
+        let known = HashSet::from([(7, 10)]);
+        let calls = std::sync::Mutex::new(Vec::new());
+        let (records, errors) = fetch_missing_in_slots(
+            &known,
+            wanted.iter(),
+            100,
+            4,
+            async |asks: &[SlotAsk], _first| {
+                let mut calls = calls.lock().unwrap();
+                calls.push(asks.len());
+                if calls.len() == 1 {
+                    return Err(GitlabError::TooComplex {
+                        operation: "Op".into(),
+                        message: "too complex".into(),
+                    });
+                }
+                Ok(asks
+                    .iter()
+                    .map(|ask| match (ask.project_id, ask.after.as_deref()) {
+                        (3, None) => Page {
+                            records: vec![(3, 1)],
+                            has_next: true,
+                            end_cursor: Some("3-more".into()),
+                        },
+                        (3, Some("3-more")) => Page {
+                            records: vec![(3, 2)],
+                            has_next: false,
+                            end_cursor: None,
+                        },
+                        (project, _) => Page {
+                            records: vec![(project, 1)],
+                            has_next: false,
+                            end_cursor: None,
+                        },
+                    })
+                    .collect())
+            },
+        )
+        .await;
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut records = records;
+        records.sort();
+        assert_eq!(
+            records,
+            vec![(1, 1), (2, 1), (3, 1), (3, 2), (4, 1), (5, 1), (6, 1)],
+            "every project's records, the known one not asked"
+        );
+        // Four refused (the other two, asked alongside, went through), then two to a request,
+        // then project 3's second page alone.
+        assert_eq!(*calls.lock().unwrap(), vec![4, 2, 2, 2, 1]);
+    }
 
     #[tokio::test]
     async fn follows_cursors_and_halves_pages_on_complexity_errors() {

@@ -19,7 +19,7 @@ use super::convert::{review_item, MergeRequestRecord};
 use super::events::{SubjectEvents, TargetKey};
 use super::incremental::ListRead;
 use super::merge_requests::refresh_visibility;
-use super::paging::{fetch_missing_in_slots, Page, SlotAsk};
+use super::paging::{fetch_missing_in_slots, five_slot_pages, five_slots, Page};
 use super::windows::paginate_windows;
 use super::{combine, Context, HarvestRequest, SourceOutcome};
 
@@ -154,41 +154,16 @@ pub(super) async fn complete(
         i64::from(request.page_size),
         PROJECTS_PER_REQUEST,
         async |asks, first| {
+            let variables = five_slots!(project_merge_requests::Variables, asks, first);
             let data = client
-                .graphql::<ProjectMergeRequests>(slot_variables(asks, first), counter)
+                .graphql::<ProjectMergeRequests>(variables, counter)
                 .await?;
-            // Each slot has a type of its own: one conversion, written once.
-            macro_rules! page {
-                ($slot:expr) => {{
-                    let connection = $slot
-                        .and_then(|p| p.nodes)
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .next()
-                        .and_then(|p| p.merge_requests);
-                    Page::from_parts(connection.map(|c| {
-                        (
-                            c.nodes
-                                .into_iter()
-                                .flatten()
-                                .flatten()
-                                .map(MergeRequestRecord::from)
-                                .collect(),
-                            c.page_info.has_next_page,
-                            c.page_info.end_cursor,
-                        )
-                    }))
-                }};
-            }
-            let pages = [
-                page!(data.s0),
-                page!(data.s1),
-                page!(data.s2),
-                page!(data.s3),
-                page!(data.s4),
-            ];
-            Ok(pages.into_iter().take(asks.len()).collect())
+            Ok(five_slot_pages!(
+                data,
+                asks,
+                merge_requests,
+                MergeRequestRecord
+            ))
         },
     )
     .await;
@@ -218,43 +193,4 @@ pub(super) async fn complete(
 
 fn key_of(mr: &MergeRequestRecord) -> Option<TargetKey> {
     Some((mr.project_id?, mr.iid.parse().ok()?))
-}
-
-/// The variables of one `ProjectMergeRequests` request: a slot per ask, the rest switched off
-/// (repeating the first ask, as the document's types want every slot filled).
-fn slot_variables(asks: &[SlotAsk], first: i64) -> project_merge_requests::Variables {
-    let slot = |k: usize| {
-        let ask = asks.get(k).unwrap_or(&asks[0]);
-        (
-            vec![format!("gid://gitlab/Project/{}", ask.project_id)],
-            ask.iids.clone(),
-            asks.get(k).and_then(|a| a.after.clone()),
-            k < asks.len(),
-        )
-    };
-    let [(p0, i0, a0, use0), (p1, i1, a1, use1), (p2, i2, a2, use2), (p3, i3, a3, use3), (p4, i4, a4, use4)] =
-        std::array::from_fn(slot);
-    project_merge_requests::Variables {
-        first,
-        p0,
-        i0,
-        a0,
-        use0,
-        p1,
-        i1,
-        a1,
-        use1,
-        p2,
-        i2,
-        a2,
-        use2,
-        p3,
-        i3,
-        a3,
-        use3,
-        p4,
-        i4,
-        a4,
-        use4,
-    }
 }

@@ -2354,10 +2354,20 @@ fn changed_work(shared: &Shared, vars: &Value) -> Result<Value, Value> {
 
 /// `projects(ids:, first: 1) { nodes { mergeRequests(iids:, first:, after:) } }`.
 /// `ProjectMergeRequests`: slots `s0`… each `projects(ids: $pK, first: 1) @include(if: $useK)
-/// { nodes { mergeRequests(iids: $iK, first: $first, after: $aK) } }`, answered each as its own
-/// query; a slot switched off is left out of the answer, as GitLab leaves it.
+/// { nodes { mergeRequests(iids: $iK, first: $first, after: $aK) } }`.
 fn project_merge_requests(shared: &Shared, vars: &Value) -> Result<Value, Value> {
-    let mut answer = serde_json::Map::new();
+    project_slots(shared, vars, project_merge_requests_slot)
+}
+
+/// A document of project slots (`ProjectMergeRequests`, `ProjectIssues`): each slot switched on
+/// is answered as its own one-project query with `projectIds`, `iids`, `first` and `after`; a
+/// slot switched off is left out of the answer, as GitLab leaves it.
+fn project_slots(
+    shared: &Shared,
+    vars: &Value,
+    answer: fn(&Shared, &Value) -> Result<Value, Value>,
+) -> Result<Value, Value> {
+    let mut answers = serde_json::Map::new();
     for k in 0.. {
         let Some(switch) = vars.get(format!("use{k}")) else {
             break;
@@ -2371,11 +2381,13 @@ fn project_merge_requests(shared: &Shared, vars: &Value) -> Result<Value, Value>
             "first": vars.get("first").cloned().unwrap_or(Value::Null),
             "after": vars.get(format!("a{k}")).cloned().unwrap_or(Value::Null),
         });
-        let projects = project_merge_requests_slot(shared, &slot)?;
         // Stored as the document writes the field, which its alias then names.
-        answer.insert(format!("projects(ids: $p{k}, first: 1)"), projects);
+        answers.insert(
+            format!("projects(ids: $p{k}, first: 1)"),
+            answer(shared, &slot)?,
+        );
     }
-    Ok(Value::Object(answer))
+    Ok(Value::Object(answers))
 }
 
 /// One slot of `ProjectMergeRequests`: a project's merge requests by iid.
@@ -2617,7 +2629,14 @@ fn project_visibility(shared: &Shared, vars: &Value) -> Result<Value, Value> {
 
 /// `projects(ids:, first: 1) { nodes { issues(iids:, first:, after:) } }`: issues of every
 /// type with those iids.
+/// `ProjectIssues`: slots `s0`… each `projects(ids: $pK, first: 1) @include(if: $useK)
+/// { nodes { issues(iids: $iK, first: $first, after: $aK) } }`.
 fn project_issues(shared: &Shared, vars: &Value) -> Result<Value, Value> {
+    project_slots(shared, vars, project_issues_slot)
+}
+
+/// One slot of `ProjectIssues`: a project's issues by iid, every type.
+fn project_issues_slot(shared: &Shared, vars: &Value) -> Result<Value, Value> {
     let ids = vars
         .get("projectIds")
         .and_then(Value::as_array)
@@ -2654,5 +2673,5 @@ fn project_issues(shared: &Shared, vars: &Value) -> Result<Value, Value> {
         // The documents ask for `first: 1` project.
         break;
     }
-    Ok(json!({"projects": {"nodes": nodes}}))
+    Ok(json!({"nodes": nodes}))
 }
