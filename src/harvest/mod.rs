@@ -293,7 +293,13 @@ async fn harvest_subject(
         tracing::info!("@{username} is another account than last time: reading everything");
         memory = subject_memory(cache, found.id, &request.period).recalling(false);
         let user_id = std::future::ready(found.id.map(|id| id.to_string()));
-        harvest_sources(client, request, &found, user_id, &memory, shared, progress).await
+        let mut again =
+            harvest_sources(client, request, &found, user_id, &memory, shared, progress).await;
+        // The first reads were made all the same: the sources account for them too.
+        for ((_, requests), (_, before)) in again.iter_mut().zip(&outcomes) {
+            *requests += before;
+        }
+        again
     } else {
         outcomes
     };

@@ -1010,6 +1010,14 @@ fn a_username_that_now_names_another_account_is_read_whole() {
     );
     assert_eq!(second["subjects"][0]["id"], 999);
     assert_same_items(&second, &first);
+    let counted: u64 = sources(&second)
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        counted as usize, reread,
+        "the sources account for every request"
+    );
 
     let before = fake.requests().len();
     let third = harvest("third.json");
